@@ -1,0 +1,316 @@
+"""The ``riskchain`` command line: parse, call one library function, render.
+
+Errors a user can cause print as one clear message (``path:line:col: error:
+...`` for files) and exit 1; bad flags exit 2; a traceback appears only with
+``--debug``.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+from pathlib import Path
+
+import click
+import typer
+
+from riskchain._version import __version__
+from riskchain.errors import RiskchainError, UsageError
+
+app = typer.Typer(
+    name="riskchain",
+    help=(
+        "Scenario and conditional-risk modelling: write 'if X then Y' reasoning as a Bayesian "
+        "network in YAML, then ask what-if questions of it."
+    ),
+    add_completion=False,
+    no_args_is_help=True,
+    rich_markup_mode=None,
+    pretty_exceptions_enable=False,
+    context_settings={
+        "help_option_names": ["-h", "--help"],
+        "max_content_width": 100,
+        "terminal_width": 100,
+    },
+)
+
+_DEBUG = {"on": False}
+QUERY_FORMATS = ("table", "json", "csv", "md")
+SHOW_FORMATS = ("table", "json")
+SCALES = ("icd203", "phia", "kent")
+ENGINES = ("fast", "pgmpy")
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"riskchain {__version__}")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Print the version and exit."
+    ),
+    debug: bool = typer.Option(False, "--debug", help="Show a traceback when something fails."),
+) -> None:
+    _DEBUG["on"] = _DEBUG["on"] or debug
+
+
+# ----------------------------------------------------------------------------- parsing helpers
+
+
+def _choice(value: str, allowed: tuple[str, ...], flag: str) -> str:
+    if value not in allowed:
+        raise click.BadParameter(f"'{value}' is not one of {', '.join(allowed)}", param_hint=flag)
+    return value
+
+
+def _pairs(values: list[str], flag: str) -> dict[str, str]:
+    """``NODE=STATE`` items (split at the first '=': states such as '>=7.5' keep theirs)."""
+    out: dict[str, str] = {}
+    for item in values:
+        node, sep, state = item.partition("=")
+        node, state = node.strip(), state.strip()
+        if not sep or not node or not state:
+            raise click.BadParameter(f"'{item}' is not NODE=STATE", param_hint=flag)
+        if node in out and out[node] != state:
+            raise click.BadParameter(
+                f"'{node}' is given twice ({out[node]}, {state})", param_hint=flag
+            )
+        out[node] = state
+    return out
+
+
+def _likelihoods(values: list[str]) -> dict[str, dict[str, float]]:
+    """``NODE=s1:0.8,s2:0.2`` items."""
+    out: dict[str, dict[str, float]] = {}
+    for item in values:
+        node, sep, rest = item.partition("=")
+        node = node.strip()
+        if not sep or not node or not rest.strip():
+            raise click.BadParameter(
+                f"'{item}' is not NODE=STATE:VALUE,STATE:VALUE", param_hint="--likelihood"
+            )
+        weights: dict[str, float] = {}
+        for part in rest.split(","):
+            state, colon, num = part.rpartition(":")
+            state = state.strip()
+            if not colon or not state:
+                raise click.BadParameter(
+                    f"'{part.strip()}' in '{item}' is not STATE:VALUE", param_hint="--likelihood"
+                )
+            try:
+                weights[state] = float(num)
+            except ValueError:
+                raise click.BadParameter(
+                    f"'{num.strip()}' in '{item}' is not a number", param_hint="--likelihood"
+                ) from None
+        out[node] = weights
+    return out
+
+
+_SIZE = re.compile(
+    r"^\s*([0-9]*\.?[0-9]+(?:[eE][+-]?[0-9]+)?)\s*([KMGT]i?B?|B)?\s*$", re.IGNORECASE
+)
+_UNITS = {
+    "": 1,
+    "B": 1,
+    "K": 1e3,
+    "M": 1e6,
+    "G": 1e9,
+    "T": 1e12,
+    "KI": 2**10,
+    "MI": 2**20,
+    "GI": 2**30,
+    "TI": 2**40,
+}
+
+
+def parse_size(text: str) -> float:
+    """``'1GiB'``, ``'512MiB'``, ``'2GB'``, ``'1e9'`` -> bytes."""
+    m = _SIZE.match(text)
+    if not m:
+        raise click.BadParameter(
+            f"'{text}' is not a size such as 512MiB, 2GiB or 1e9", param_hint="--max-table"
+        )
+    unit = (m.group(2) or "").upper().removesuffix("B")
+    return float(m.group(1)) * _UNITS[unit]
+
+
+def _flag_message(exc: UsageError) -> str:
+    """Library usage errors name the argument ('given: ...'); say which flag."""
+    text = str(exc)
+    for word in ("given", "do", "likelihood", "target"):
+        if text.startswith(word + ":"):
+            return "--" + text
+    return text
+
+
+# ----------------------------------------------------------------------------- commands
+
+
+@app.command()
+def validate(
+    paths: list[str] = typer.Argument(
+        ..., metavar="PATH...", help="Model files, or folders of them."
+    ),
+) -> int:
+    """Check model files; report every problem as path:line:col (exit 0 valid, 1 invalid)."""
+    from riskchain.validate import validate_paths
+
+    reports = validate_paths(paths)
+    bad = 0
+    for rep in reports:
+        if rep.ok:
+            typer.echo(f"{rep.path}: ok ({rep.summary})")
+        else:
+            bad += 1
+            for d in rep.diagnostics:
+                typer.echo(d.format(), err=True)
+    if bad:
+        n = sum(len(r.diagnostics) for r in reports)
+        typer.echo(
+            f"{n} error{'s' if n != 1 else ''} in {bad} file{'s' if bad != 1 else ''}", err=True
+        )
+        return 1
+    return 0
+
+
+@app.command()
+def query(
+    model: Path = typer.Argument(..., metavar="MODEL", help="A model file."),
+    given: list[str] = typer.Option(
+        [], "--given", "-g", metavar="NODE=STATE", help="Observe a node (conditioning). Repeatable."
+    ),
+    do: list[str] = typer.Option(
+        [],
+        "--do",
+        metavar="NODE=STATE",
+        help="Force a node (intervention: its incoming arrows are cut). Repeatable.",
+    ),
+    likelihood: list[str] = typer.Option(
+        [],
+        "--likelihood",
+        "-l",
+        metavar="NODE=s1:0.8,s2:0.2",
+        help="Soft evidence: a likelihood for every state of a node. Repeatable.",
+    ),
+    target: list[str] = typer.Option(
+        [],
+        "--target",
+        "-t",
+        metavar="NODE",
+        help="Node to report (default: the model's targets, else every node). Repeatable.",
+    ),
+    fmt: str = typer.Option("table", "--format", "-f", help="table, json, csv or md."),
+    engine: str = typer.Option(
+        "fast",
+        "--engine",
+        help="fast (own exact engine) or pgmpy (the same question through pgmpy).",
+    ),
+    scale: str = typer.Option("icd203", "--scale", help="Estimative words: icd203, phia or kent."),
+    max_table: str = typer.Option(
+        "1GiB",
+        "--max-table",
+        metavar="SIZE",
+        help="Memory budget for the computation's tables; larger questions are refused.",
+    ),
+) -> int:
+    """Ask a what-if question: posteriors of the targets given findings and interventions."""
+    _choice(fmt, QUERY_FORMATS, "--format")
+    _choice(engine, ENGINES, "--engine")
+    _choice(scale, SCALES, "--scale")
+    budget = parse_size(max_table)
+    ev, dv, lk = _pairs(given, "--given"), _pairs(do, "--do"), _likelihoods(likelihood)
+    from riskchain.model import load_model
+    from riskchain.report.query import render_query
+    from riskchain.scales import get_scale
+
+    m = load_model(model)
+    try:
+        result = m.query(
+            given=ev, do=dv, likelihood=lk, targets=target or None, engine=engine, max_table=budget
+        )
+    except UsageError as exc:
+        raise UsageError(_flag_message(exc)) from None
+    typer.echo(render_query(m, result, fmt, get_scale(scale)), nl=False)
+    return 0
+
+
+@app.command()
+def show(
+    model: Path = typer.Argument(..., metavar="MODEL", help="A model file."),
+    fmt: str = typer.Option("table", "--format", "-f", help="table or json."),
+) -> int:
+    """Show a model: nodes, states, parents, full CPTs and provenance."""
+    _choice(fmt, SHOW_FORMATS, "--format")
+    from riskchain.model import load_model
+    from riskchain.report.query import render_show
+
+    typer.echo(render_show(load_model(model), fmt), nl=False)
+    return 0
+
+
+@app.command("import")
+def import_(
+    source: Path = typer.Argument(..., metavar="FILE", help="A network file: .bif or .bif.gz."),
+    output: Path = typer.Option(
+        ..., "--output", "-o", metavar="MODEL.yaml", help="The model file to write."
+    ),
+    force: bool = typer.Option(False, "--force", help="Replace MODEL.yaml if it exists."),
+) -> int:
+    """Import a network from another tool (BIF, through pgmpy's reader) as a model file."""
+    from riskchain.io.bif import import_network
+    from riskchain.io.files import atomic_write
+
+    if output.exists() and not force:
+        raise UsageError(f"-o {output}: the file exists; add --force to replace it")
+    if output.parent and not output.parent.exists():
+        raise UsageError(f"-o {output}: no such folder '{output.parent}'")
+    text, compiled = import_network(source)
+    atomic_write(output, text)
+    edges = sum(len(p) for p in compiled.parents)
+    typer.echo(
+        f"wrote {output}: model '{compiled.id}', {len(compiled)} nodes, {edges} edges (validated)",
+        err=True,
+    )
+    return 0
+
+
+# ----------------------------------------------------------------------------- entry point
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the CLI; return the exit code (0 ok, 1 a problem in the input, 2 bad usage)."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    _DEBUG["on"] = "--debug" in args or os.environ.get("RISKCHAIN_DEBUG") == "1"
+    try:
+        code = app(args=args, prog_name="riskchain", standalone_mode=False)
+        return int(code or 0)
+    except click.exceptions.Exit as exc:
+        return int(exc.exit_code or 0)
+    except click.ClickException as exc:
+        if _DEBUG["on"]:
+            raise
+        exc.show()
+        return exc.exit_code
+    except click.exceptions.Abort:
+        typer.echo("aborted", err=True)
+        return 130
+    except RiskchainError as exc:
+        if _DEBUG["on"]:
+            raise
+        for line in exc.lines():
+            typer.echo(line, err=True)
+        return 2 if isinstance(exc, UsageError) else 1
+    except KeyboardInterrupt:
+        typer.echo("interrupted", err=True)
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

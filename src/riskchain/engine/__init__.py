@@ -1,0 +1,1 @@
+"""Exact inference: the fast batched engine and the pgmpy bridge."""

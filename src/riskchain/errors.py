@@ -1,0 +1,156 @@
+"""Errors a user can cause.
+
+Every error a user can provoke is a :class:`RiskchainError`. Errors that point
+into a file carry :class:`Diagnostic` records with a 1-based line and column,
+so the CLI can print them as ``path:line:col: error: message``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Diagnostic:
+    """One problem found in a file.
+
+    Attributes
+    ----------
+    path : str
+        The file, as the user named it.
+    line, col : int
+        1-based position of the offending text (0 when unknown).
+    message : str
+        What is wrong, in one sentence.
+    hint : str or None
+        How to fix it, when there is something useful to say.
+    """
+
+    path: str
+    line: int
+    col: int
+    message: str
+    hint: str | None = None
+
+    def format(self) -> str:
+        """Render as ``path:line:col: error: message`` plus an indented hint line."""
+        where = f"{self.path}:{self.line}:{self.col}" if self.line else self.path
+        text = f"{where}: error: {self.message}"
+        if self.hint:
+            text += f"\n    hint: {self.hint}"
+        return text
+
+
+class RiskchainError(Exception):
+    """Base class of every error a user can cause."""
+
+    def lines(self) -> list[str]:
+        """The message as the CLI prints it, one entry per line."""
+        return [f"error: {self}"]
+
+
+@dataclass
+class SpecError(RiskchainError):
+    """A model or scenario file is invalid; carries every problem found."""
+
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        super().__init__(self.__str__())
+
+    def __str__(self) -> str:
+        return "\n".join(d.format() for d in self.diagnostics)
+
+    def lines(self) -> list[str]:
+        return [d.format() for d in self.diagnostics]
+
+
+class UsageError(RiskchainError):
+    """A bad argument: an unknown node or state named on the command line, etc."""
+
+
+class ImpossibleEvidenceError(RiskchainError):
+    """The findings have probability zero under the model.
+
+    Attributes
+    ----------
+    findings : list of str
+        The findings, written ``node=state`` (or ``node~likelihood``), that
+        cannot hold together; a minimal subset where one could be found.
+    """
+
+    def __init__(self, findings: Sequence[str], all_findings: Sequence[str] | None = None):
+        self.findings = list(findings)
+        self.all_findings = list(all_findings or findings)
+        if len(self.findings) == 1:
+            msg = (
+                f"the evidence is impossible under the model: {self.findings[0]} has probability 0"
+            )
+        else:
+            msg = (
+                "the evidence is impossible under the model: "
+                + ", ".join(self.findings)
+                + " cannot all hold (probability 0)"
+            )
+        if set(self.findings) != set(self.all_findings):
+            msg += f" [all findings: {', '.join(self.all_findings)}]"
+        super().__init__(msg)
+
+
+class TooLargeError(RiskchainError):
+    """Exact inference would need more memory than the budget allows.
+
+    Attributes
+    ----------
+    needed_bytes : float
+        Estimated working memory of the plan (at least twice its largest table).
+    budget_bytes : float
+        The budget (``--max-table``).
+    largest_bytes : float
+        The largest single table.
+    nvars : int
+        Variables in that table.
+    """
+
+    def __init__(self, needed_bytes: float, budget_bytes: float, largest_bytes: float, nvars: int):
+        self.needed_bytes = needed_bytes
+        self.budget_bytes = budget_bytes
+        self.largest_bytes = largest_bytes
+        self.nvars = nvars
+        super().__init__(
+            f"exact inference would need about {format_bytes(needed_bytes)} of tables "
+            f"(the largest: {format_bytes(largest_bytes)} over {nvars} variables), "
+            f"above the budget of {format_bytes(budget_bytes)}; refused before computing"
+        )
+
+    def lines(self) -> list[str]:
+        return [
+            f"error: {self}",
+            "    hint: ask for fewer targets (--target), add findings that cut the network, "
+            "or raise the budget with --max-table (e.g. --max-table 4GiB) if the machine has the memory",
+        ]
+
+
+def format_bytes(n: float) -> str:
+    """Human-readable byte count in binary units (``1.5 GiB``, ``3.2e+12 TiB``)."""
+    x = float(n)
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if x < 1024:
+            return f"{x:.0f} {unit}" if unit == "B" else f"{x:.1f} {unit}"
+        x /= 1024
+    x /= 1024
+    return f"{x:.1f} TiB" if x < 1024 else f"{x:.1e} TiB"
+
+
+def suggest(word: str, choices: Iterable[str]) -> str | None:
+    """Return ``"did you mean 'x'?"`` for the closest choice, if any is close."""
+    import difflib
+
+    pool = list(choices)
+    match = difflib.get_close_matches(word, pool, n=1, cutoff=0.6)
+    if not match:
+        lowered = {c.lower(): c for c in pool}
+        if word.lower() in lowered:
+            match = [lowered[word.lower()]]
+    return f"did you mean '{match[0]}'?" if match else None

@@ -1,0 +1,1 @@
+"""Reading other tools' files, writing model files, and safe (atomic) writes."""

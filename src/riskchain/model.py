@@ -1,0 +1,374 @@
+"""The public model object: load a model file, ask it what-if questions.
+
+>>> import riskchain
+>>> model = riskchain.load_model("models/korea_russia_2024.yaml")      # doctest: +SKIP
+>>> result = model.query(given={"nis_satellite_photos": "yes"},        # doctest: +SKIP
+...                      do={"nato_member_enters_war": "yes"},
+...                      targets=["rok_security_threat"])
+>>> result.posteriors["rok_security_threat"]                           # doctest: +SKIP
+{'low': 0.21, 'elevated': 0.47, 'severe': 0.32}
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from riskchain.compile import CompiledModel, compile_spec
+from riskchain.engine.plan import DEFAULT_MAX_TABLE
+from riskchain.errors import ImpossibleEvidenceError, UsageError, suggest
+from riskchain.spec.model import ModelSpec, load_model_spec
+
+ENGINES = ("fast", "pgmpy")
+
+
+@dataclass
+class QueryResult:
+    """The answer to one what-if question.
+
+    Attributes
+    ----------
+    model : str
+        Model id.
+    given : dict of str to str
+        Observed findings (``node -> state``): conditioning, as in "we saw this".
+    do : dict of str to str
+        Interventions (``node -> state``): the node is forced and its incoming
+        arrows are cut, as in "suppose we made this happen".
+    likelihood : dict of str to dict of str to float
+        Virtual (soft) evidence: a likelihood per state.
+    evidence_probability : float
+        P(given findings) x E[likelihoods], in the model after interventions.
+    posteriors : dict of str to dict of str to float
+        Posterior distribution of each target, states in model order.
+    engine : str
+        ``fast`` or ``pgmpy``.
+    """
+
+    model: str
+    given: dict[str, str]
+    do: dict[str, str]
+    likelihood: dict[str, dict[str, float]]
+    evidence_probability: float
+    posteriors: dict[str, dict[str, float]]
+    engine: str = "fast"
+    targets: list[str] = field(default_factory=list)
+
+    def finding(self, node: str) -> str | None:
+        """``"observed"``, ``"forced"``, ``"likelihood"`` or None for a node."""
+        if node in self.given:
+            return "observed"
+        if node in self.do:
+            return "forced"
+        if node in self.likelihood:
+            return "likelihood"
+        return None
+
+    def to_json(self) -> dict:
+        """The JSON shape of ``riskchain query --format json``."""
+        return {
+            "model": self.model,
+            "given": dict(self.given),
+            "do": dict(self.do),
+            "likelihood": {k: dict(v) for k, v in self.likelihood.items()},
+            "evidence_probability": self.evidence_probability,
+            "posteriors": {k: dict(v) for k, v in self.posteriors.items()},
+            "engine": self.engine,
+        }
+
+
+class Model:
+    """A validated, compiled model.
+
+    Use :func:`load_model` to read one from a file. ``spec`` is the validated
+    file (labels, sources, notes); ``compiled`` is the network as arrays.
+    """
+
+    def __init__(self, spec: ModelSpec, compiled: CompiledModel | None = None):
+        self.spec = spec
+        self.compiled = compiled if compiled is not None else compile_spec(spec)
+
+    # -- facts -------------------------------------------------------------------
+    @property
+    def id(self) -> str:
+        return self.spec.id
+
+    @property
+    def title(self) -> str:
+        return self.spec.title
+
+    @property
+    def horizon(self) -> str | None:
+        return self.spec.horizon
+
+    @property
+    def nodes(self) -> list[str]:
+        """Node ids in file order."""
+        return list(self.spec.nodes)
+
+    @property
+    def default_targets(self) -> list[str]:
+        """The model's declared ``targets``, else every node."""
+        return list(self.spec.targets) or self.nodes
+
+    def label(self, node: str) -> str:
+        return self.spec.nodes[node].label
+
+    def states(self, node: str) -> tuple[str, ...]:
+        return self.compiled.states[self.compiled.node(node)]
+
+    # -- questions ---------------------------------------------------------------
+    def query(
+        self,
+        given: Mapping[str, str] | None = None,
+        do: Mapping[str, str] | None = None,
+        likelihood: Mapping[str, Mapping[str, float] | Sequence[float]] | None = None,
+        targets: Iterable[str] | None = None,
+        engine: str = "fast",
+        max_table: float = DEFAULT_MAX_TABLE,
+    ) -> QueryResult:
+        """Posterior distributions of ``targets`` under findings and interventions.
+
+        Parameters
+        ----------
+        given : mapping of str to str, optional
+            Observations ``{node: state}``.
+        do : mapping of str to str, optional
+            Interventions ``{node: state}`` (graph surgery: the node's parents
+            no longer influence it).
+        likelihood : mapping, optional
+            Virtual evidence ``{node: {state: likelihood}}`` (or a sequence in
+            state order). Only ratios matter for the posteriors; the values
+            also scale ``evidence_probability``.
+        targets : iterable of str, optional
+            Nodes to report; default :attr:`default_targets`.
+        engine : {"fast", "pgmpy"}
+            The own exact engine, or the same question through pgmpy.
+        max_table : float
+            Memory budget in bytes for the tables of the computation.
+
+        Returns
+        -------
+        QueryResult
+
+        Raises
+        ------
+        UsageError
+            For unknown nodes or states, bad likelihoods, a node both observed
+            and forced, or an unknown engine.
+        ImpossibleEvidenceError
+            When the findings have probability zero under the model; names a
+            minimal set of findings that cannot hold together.
+        TooLargeError
+            When exact inference would exceed ``max_table``.
+        """
+        m = self.compiled
+        ev = self._assignments(given, "given")
+        dv = self._assignments(do, "do")
+        lk = self._likelihoods(likelihood)
+        for name in set(ev) & set(dv):
+            raise UsageError(f"'{name}' is both observed (given) and forced (do); choose one")
+        for name in set(lk) & (set(ev) | set(dv)):
+            how = "observed" if name in ev else "forced"
+            raise UsageError(f"'{name}' has a likelihood and is also {how}; choose one")
+        names = list(targets) if targets is not None else self.default_targets
+        tidx = []
+        for t in dict.fromkeys(names):
+            try:
+                tidx.append(m.node(t))
+            except UsageError as exc:
+                raise UsageError(f"target: {exc}") from None
+        if engine not in ENGINES:
+            raise UsageError(f"unknown engine '{engine}' (choose fast or pgmpy)")
+        evidence = {m.index[k]: m.state(k, v) for k, v in ev.items()}
+        forced = {m.index[k]: m.state(k, v) for k, v in dv.items()}
+        soft = {m.index[k]: v for k, v in lk.items()}
+        if engine == "fast":
+            from riskchain.engine.exact import infer
+
+            res = infer(m, tidx, evidence, forced, soft, max_table_bytes=max_table)
+            log_pe = float(res.log_evidence[0])
+            if not math.isfinite(log_pe):
+                raise self._impossible(evidence, forced, soft, max_table)
+            post = {t: res.marginals[t][0] for t in tidx}
+            pe = math.exp(log_pe)
+        else:
+            from riskchain.engine.exact import infer
+            from riskchain.engine.pgmpy_bridge import query_pgmpy
+
+            # Size the question with the own planner first: pgmpy has no memory guard.
+            infer(m, [], evidence, forced, soft, max_table_bytes=max_table)
+            try:
+                post, pe = query_pgmpy(m, tidx, evidence, forced, soft)
+            except ImpossibleEvidenceError:
+                raise self._impossible(evidence, forced, soft, max_table) from None
+        posteriors = {m.names[t]: {s: float(p) for s, p in zip(m.states[t], post[t])} for t in tidx}
+        return QueryResult(
+            model=self.id,
+            given=ev,
+            do=dv,
+            likelihood={k: {s: float(x) for s, x in zip(self.states(k), v)} for k, v in lk.items()},
+            evidence_probability=pe,
+            posteriors=posteriors,
+            engine=engine,
+            targets=[m.names[t] for t in tidx],
+        )
+
+    def to_pgmpy(self):
+        """The model as a ``pgmpy.models.DiscreteBayesianNetwork`` (imports pgmpy)."""
+        from riskchain.engine.pgmpy_bridge import to_pgmpy
+
+        return to_pgmpy(self.compiled)
+
+    def cpt(self, node: str) -> np.ndarray:
+        """The expanded CPT of ``node`` (parents' states first, then its own)."""
+        return self.compiled.cpts[self.compiled.node(node)]
+
+    def describe(self) -> dict:
+        """The JSON shape of ``riskchain show --format json``."""
+        spec, m = self.spec, self.compiled
+        nodes = []
+        for name in spec.nodes:
+            node = spec.nodes[name]
+            i = m.index[name]
+            entry = {
+                "id": name,
+                "label": node.label,
+                "states": list(node.states),
+                "parents": list(node.parents),
+                "cpt": m.cpts[i].tolist(),
+                "sources": list(node.provenance.sources),
+                "table": node.table.kind,
+            }
+            if node.description:
+                entry["description"] = node.description
+            if node.provenance.note:
+                entry["note"] = node.provenance.note
+            if node.provenance.confidence:
+                entry["confidence"] = node.provenance.confidence
+            rows = getattr(node.table, "rows", ())
+            notes = [
+                {"row": r.key, **r.provenance.to_json()}
+                for r in [
+                    *rows,
+                    *([node.table.default] if getattr(node.table, "default", None) else []),
+                ]
+                if not r.provenance.empty
+            ]
+            if notes:
+                entry["row_notes"] = notes
+            nodes.append(entry)
+        return {
+            "id": spec.id,
+            "title": spec.title,
+            "horizon": spec.horizon,
+            "description": spec.description,
+            "targets": list(spec.targets),
+            "sources": {k: v.to_json() for k, v in spec.sources.items()},
+            "nodes": nodes,
+        }
+
+    # -- helpers -------------------------------------------------------------------
+    def _assignments(self, values: Mapping[str, str] | None, what: str) -> dict[str, str]:
+        out: dict[str, str] = {}
+        for name, state in (values or {}).items():
+            name, state = str(name), str(state)
+            try:
+                self.compiled.state(name, state)
+            except UsageError as exc:
+                raise UsageError(f"{what}: {exc}") from None
+            out[name] = state
+        return out
+
+    def _likelihoods(self, values) -> dict[str, np.ndarray]:
+        out: dict[str, np.ndarray] = {}
+        for name, lik in (values or {}).items():
+            name = str(name)
+            try:
+                i = self.compiled.node(name)
+            except UsageError as exc:
+                raise UsageError(f"likelihood: {exc}") from None
+            states = self.compiled.states[i]
+            if isinstance(lik, Mapping):
+                unknown = [s for s in lik if str(s) not in states]
+                if unknown:
+                    hint = suggest(str(unknown[0]), states)
+                    raise UsageError(
+                        f"likelihood: node '{name}' has no state '{unknown[0]}' (states: {', '.join(states)})"
+                        + (f"; {hint}" if hint else "")
+                    )
+                missing = [s for s in states if s not in {str(k) for k in lik}]
+                if missing:
+                    raise UsageError(
+                        f"likelihood of '{name}' gives no value for {', '.join(missing)}; give one for every state"
+                    )
+                vec = np.array([float({str(k): v for k, v in lik.items()}[s]) for s in states])
+            else:
+                vec = np.asarray(lik, dtype=np.float64)
+                if vec.shape != (len(states),):
+                    raise UsageError(
+                        f"likelihood of '{name}' needs {len(states)} values ({', '.join(states)})"
+                    )
+            if not np.all(np.isfinite(vec)) or np.any(vec < 0):
+                raise UsageError(f"likelihood of '{name}' must be nonnegative numbers")
+            if not np.any(vec > 0):
+                raise UsageError(
+                    f"likelihood of '{name}' is zero for every state, which rules out everything"
+                )
+            out[name] = vec
+        return out
+
+    def _impossible(self, evidence, forced, soft, max_table) -> ImpossibleEvidenceError:
+        """Find a minimal set of findings that cannot hold together (greedy deletion)."""
+        from riskchain.engine.exact import infer
+
+        m = self.compiled
+        items = [("given", k, v) for k, v in evidence.items()] + [
+            ("lik", k, v) for k, v in soft.items()
+        ]
+
+        def possible(subset) -> bool:
+            ev = {k: v for kind, k, v in subset if kind == "given"}
+            lk = {k: v for kind, k, v in subset if kind == "lik"}
+            res = infer(m, [], ev, forced, lk, max_table_bytes=max_table)
+            return bool(np.isfinite(res.log_evidence[0]))
+
+        core = list(items)
+        for item in list(items):
+            trial = [x for x in core if x is not item]
+            if not possible(trial):
+                core = trial
+
+        def text(item) -> str:
+            kind, k, v = item
+            if kind == "given":
+                return f"{m.names[k]}={m.states[k][v]}"
+            parts = ",".join(f"{s}:{x:g}" for s, x in zip(m.states[k], v))
+            return f"{m.names[k]}~({parts})"
+
+        return ImpossibleEvidenceError([text(x) for x in core], [text(x) for x in items])
+
+
+def load_model(path: str | Path) -> Model:
+    """Read, validate and compile a model file.
+
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        A riskchain model file (YAML, format 1).
+
+    Returns
+    -------
+    Model
+
+    Raises
+    ------
+    SpecError
+        With every problem in the file, each with line and column.
+    """
+    spec = load_model_spec(path)
+    return Model(spec)

@@ -1,0 +1,194 @@
+"""Rendering of query results and model descriptions (table, Markdown, CSV, JSON)."""
+
+from __future__ import annotations
+
+from riskchain.model import Model, QueryResult
+from riskchain.report.text import align, csv_text, json_text, markdown_table, pct, prob
+from riskchain.scales import DEFAULT_SCALE, Scale
+
+QUERY_FORMATS = ("table", "json", "csv", "md")
+SHOW_FORMATS = ("table", "json")
+
+
+def reported_state(states: tuple[str, ...] | list[str]) -> str | None:
+    """The state a binary node's estimative term describes: ``yes`` if it has one
+    (any case), else the second state (the one a scalar ``p`` gives)."""
+    if len(states) != 2:
+        return None
+    for s in states:
+        if s.lower() == "yes":
+            return s
+    return states[1]
+
+
+def _findings_lines(result: QueryResult) -> list[str]:
+    def join(d: dict[str, str]) -> str:
+        return ", ".join(f"{k}={v}" for k, v in d.items()) or "none"
+
+    lik = ", ".join(
+        f"{k}~(" + ", ".join(f"{s}:{x:g}" for s, x in v.items()) + ")"
+        for k, v in result.likelihood.items()
+    )
+    return [
+        f"observed (given): {join(result.given)}",
+        f"forced (do):      {join(result.do)}",
+        f"likelihood:       {lik or 'none'}",
+    ]
+
+
+def _rows(model: Model, result: QueryResult, scale: Scale) -> list[dict]:
+    """One record per (target, state) with everything any format shows."""
+    out = []
+    for node, dist in result.posteriors.items():
+        finding = result.finding(node)
+        rep = reported_state(list(dist))
+        for state, p in dist.items():
+            term = rng = ""
+            if finding in ("observed", "forced"):
+                term = finding
+            elif state == rep:
+                band = scale.classify(p)
+                if band is not None:
+                    term = band.term
+                    lo, hi = band.output_range()
+                    rng = f"{lo:g}-{hi:g}"
+            out.append(
+                {
+                    "node": node,
+                    "label": model.label(node),
+                    "state": state,
+                    "p": p,
+                    "term": term,
+                    "range": rng,
+                    "finding": finding or "",
+                    "estimate": _estimate(p, finding, state == rep, scale),
+                }
+            )
+    return out
+
+
+def _estimate(p: float, finding: str | None, reported: bool, scale: Scale) -> str:
+    if finding in ("observed", "forced"):
+        return f"{finding} (set by the question)"
+    if not reported:
+        return ""
+    band = scale.classify(p)
+    return band.label() if band else "(between terms: see number)"
+
+
+def render_query(
+    model: Model, result: QueryResult, fmt: str = "table", scale: Scale = DEFAULT_SCALE
+) -> str:
+    """Render a :class:`QueryResult` as ``table``, ``md``, ``csv`` or ``json``."""
+    if fmt == "json":
+        return json_text(result.to_json())
+    rows = _rows(model, result, scale)
+    if fmt == "csv":
+        return csv_text(
+            [
+                [
+                    r["node"],
+                    r["label"],
+                    r["state"],
+                    f"{r['p']:.10g}",
+                    r["term"],
+                    r["range"],
+                    r["finding"],
+                ]
+                for r in rows
+            ],
+            ["node", "label", "state", "p", "term", "range", "finding"],
+        )
+    header = ["node", "label", "state", "p", f"estimate ({scale.name})"]
+    body = []
+    last = None
+    for r in rows:
+        first = r["node"] != last
+        last = r["node"]
+        body.append(
+            [
+                r["node"] if first else "",
+                r["label"] if first else "",
+                r["state"],
+                pct(r["p"]),
+                r["estimate"],
+            ]
+        )
+    title = f"{model.title} ({model.id})"
+    meta = f"horizon: {model.horizon}" if model.horizon else "horizon: not stated"
+    pe = f"P(evidence) = {prob(result.evidence_probability)}  (probability of the findings, after interventions)"
+    engine = "" if result.engine == "fast" else f"engine: {result.engine}"
+    if fmt == "md":
+        lines = [f"**{title}** — {meta}", ""]
+        lines += [f"- {x}" for x in _findings_lines(result)]
+        lines += [f"- {pe}", ""]
+        if engine:
+            lines += [f"- {engine}", ""]
+        lines += markdown_table(body, header, right=[3])
+        return "\n".join(lines) + "\n"
+    lines = [title, meta, *_findings_lines(result), pe]
+    if engine:
+        lines.append(engine)
+    lines.append("")
+    lines += align(body, header, right=[3])
+    return "\n".join(lines) + "\n"
+
+
+def render_show(model: Model, fmt: str = "table") -> str:
+    """Render a model description: JSON (the contract shape) or readable text."""
+    data = model.describe()
+    if fmt == "json":
+        return json_text(data)
+    lines = [f"{data['title']} ({data['id']})"]
+    lines.append(f"horizon: {data['horizon'] or 'not stated'}")
+    if data["description"]:
+        lines.append(data["description"].strip())
+    if data["targets"]:
+        lines.append("targets: " + ", ".join(data["targets"]))
+    if data["sources"]:
+        lines.append("sources:")
+        for sid, src in data["sources"].items():
+            extra = ", ".join(src[k] for k in ("publisher", "date", "url") if src.get(k))
+            lines.append(f"  [{sid}] {src['title']}" + (f" ({extra})" if extra else ""))
+    spec = model.spec
+    for node in data["nodes"]:
+        lines.append("")
+        lines.append(f"{node['id']}: {node['label']}")
+        lines.append(f"  states: {', '.join(node['states'])}")
+        if node["parents"]:
+            lines.append(f"  parents: {', '.join(node['parents'])}")
+        prov = spec.nodes[node["id"]].provenance
+        if prov.sources:
+            lines.append(f"  sources: {', '.join(prov.sources)}")
+        if prov.confidence:
+            lines.append(f"  confidence: {prov.confidence}")
+        if prov.note:
+            lines.append(f"  note: {prov.note.strip()}")
+        lines += ["  " + x for x in _cpt_lines(model, node)]
+        for rn in node.get("row_notes", []):
+            bits = [
+                f"{k}: {', '.join(v) if isinstance(v, list) else v}"
+                for k, v in rn.items()
+                if k != "row"
+            ]
+            lines.append(f"  [{rn['row']}] " + "; ".join(bits))
+    return "\n".join(lines) + "\n"
+
+
+def _cpt_lines(model: Model, node: dict) -> list[str]:
+    import itertools
+
+    states = node["states"]
+    parents = node["parents"]
+    arr = model.cpt(node["id"])
+    header = [*parents, *states] if parents else states
+    rows = []
+    if not parents:
+        rows.append([pct(p) for p in arr])
+    else:
+        pstates = [model.states(p) for p in parents]
+        for combo in itertools.product(*[range(len(s)) for s in pstates]):
+            names = [pstates[k][j] for k, j in enumerate(combo)]
+            rows.append([*names, *(pct(p) for p in arr[combo])])
+    right = range(len(parents), len(header))
+    return align(rows, header, right=list(right))

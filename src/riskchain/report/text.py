@@ -1,0 +1,92 @@
+"""Small text helpers shared by the renderers: percentages, aligned tables."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+from collections.abc import Sequence
+
+
+def pct(p: float) -> str:
+    """A probability as a percentage: one decimal, more for values under 0.1%.
+
+    ``0.62 -> '62.0%'``, ``0.00042 -> '0.042%'``, exact 0 and 1 -> ``'0%'``/``'100%'``.
+    """
+    if p != p:
+        return "n/a"
+    if p == 0:
+        return "0%"
+    if p == 1:
+        return "100%"
+    x = p * 100
+    if x < 0.1:
+        return f"{x:.2g}%"
+    text = f"{x:.1f}"
+    if text == "100.0":  # never round a non-certainty up to 100%
+        text = f"{x:.3f}"
+        return ">99.999%" if text == "100.000" else text + "%"
+    return text + "%"
+
+
+def prob(p: float) -> str:
+    """P(evidence) and similar: 4 significant digits, scientific when tiny."""
+    if p != p:
+        return "n/a"
+    if p == 0 or abs(p) >= 1e-4:
+        return f"{p:.4g}"
+    return f"{p:.3e}"
+
+
+def align(
+    rows: Sequence[Sequence[str]], header: Sequence[str], right: Sequence[int] = ()
+) -> list[str]:
+    """Plain-text table: columns padded to width, two spaces apart, a rule under the header."""
+    table = [list(header), *[list(r) for r in rows]]
+    widths = [max(len(r[i]) for r in table) for i in range(len(header))]
+
+    def fmt(r: list[str]) -> str:
+        cells = [
+            c.rjust(w) if i in right else c.ljust(w) for i, (c, w) in enumerate(zip(r, widths))
+        ]
+        return "  ".join(cells).rstrip()
+
+    return [fmt(table[0]), "  ".join("-" * w for w in widths), *(fmt(r) for r in table[1:])]
+
+
+def markdown_table(
+    rows: Sequence[Sequence[str]], header: Sequence[str], right: Sequence[int] = ()
+) -> list[str]:
+    """A GitHub-flavoured Markdown pipe table (``|`` in cells escaped)."""
+
+    def cell(c: str) -> str:
+        return c.replace("|", "\\|")
+
+    rule = ["---:" if i in right else "---" for i in range(len(header))]
+    out = ["| " + " | ".join(cell(h) for h in header) + " |", "| " + " | ".join(rule) + " |"]
+    out += ["| " + " | ".join(cell(c) for c in r) + " |" for r in rows]
+    return out
+
+
+def csv_text(rows: Sequence[Sequence[object]], header: Sequence[str]) -> str:
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(header)
+    writer.writerows(rows)
+    return buf.getvalue()
+
+
+def json_text(data: object) -> str:
+    """Deterministic JSON: insertion order kept, NaN written as null."""
+    return json.dumps(_clean(data), indent=2, ensure_ascii=False) + "\n"
+
+
+def _clean(x: object) -> object:
+    if isinstance(x, float) and not math.isfinite(x):
+        return None
+    if isinstance(x, dict):
+        return {k: _clean(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [_clean(v) for v in x]
+    return x

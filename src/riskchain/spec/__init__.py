@@ -1,0 +1,1 @@
+"""YAML model and scenario files -> validated spec objects with positions."""

@@ -1,0 +1,574 @@
+"""Model files (format 1): YAML -> a validated :class:`ModelSpec`.
+
+Validation reports every problem it can find in one pass, each with its line
+and column; it stops only where a later check would merely repeat an earlier
+error (a node with bad states has its rows skipped, and so on).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from riskchain.errors import SpecError, suggest
+from riskchain.spec.probability import Context
+from riskchain.spec.tables import (
+    CONFIDENCE_LEVELS,
+    CptTable,
+    Provenance,
+    RootTable,
+    Row,
+    Table,
+    check_coverage,
+    parse_dist,
+    parse_row_key,
+)
+from riskchain.spec.yamlsrc import Document, YNode, load_yaml, parse_yaml
+
+FORMAT_VERSION = 1
+DEFAULT_STATES = ("no", "yes")
+
+MODEL_KEYS = ("riskchain", "id", "title", "horizon", "description", "sources", "targets", "nodes")
+NODE_KEYS = (
+    "label",
+    "description",
+    "states",
+    "parents",
+    "p",
+    "cpt",
+    "note",
+    "source",
+    "sources",
+    "confidence",
+)
+SOURCE_KEYS = ("title", "date", "url", "publisher", "note")
+ROW_KEYS = ("p", "note", "source", "sources", "confidence")
+
+_NODE_ID = re.compile(r"^[A-Za-z_][A-Za-z0-9_.\-]*$")
+_MODEL_ID = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.\-]*$")
+_BAD_STATE_CHARS = (",", "|")
+
+
+@dataclass(frozen=True)
+class SourceSpec:
+    """A cited source: an id used by nodes and rows, a title, and free details."""
+
+    id: str
+    title: str
+    date: str | None = None
+    url: str | None = None
+    publisher: str | None = None
+    note: str | None = None
+
+    def to_json(self) -> dict:
+        out = {"id": self.id, "title": self.title}
+        for key in ("date", "url", "publisher", "note"):
+            value = getattr(self, key)
+            if value:
+                out[key] = value
+        return out
+
+
+@dataclass(frozen=True)
+class NodeSpec:
+    """One node of a model: its states, parents, table and provenance."""
+
+    id: str
+    label: str
+    states: tuple[str, ...]
+    parents: tuple[str, ...]
+    table: Table
+    provenance: Provenance = field(default_factory=Provenance)
+    description: str | None = None
+    line: int = 0
+    col: int = 0
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """A validated model file."""
+
+    path: str
+    id: str
+    title: str
+    horizon: str | None
+    description: str | None
+    sources: dict[str, SourceSpec]
+    targets: tuple[str, ...]
+    nodes: dict[str, NodeSpec] = field(default_factory=dict)
+
+
+def load_model_spec(path: str | Path, display: str | None = None) -> ModelSpec:
+    """Read and validate a model file.
+
+    Raises
+    ------
+    SpecError
+        With every problem found, each located by line and column.
+    """
+    name = display if display is not None else str(path)
+    return build_model(load_yaml(path, name), default_id=Path(path).stem)
+
+
+def parse_model_text(text: str, name: str = "<model>", default_id: str = "model") -> ModelSpec:
+    """Validate model YAML given as text (see :func:`load_model_spec`)."""
+    return build_model(parse_yaml(text, name), default_id=default_id)
+
+
+def build_model(doc: Document, default_id: str = "model") -> ModelSpec:
+    """Validate a parsed document as a model file."""
+    ctx = Context(doc.path, list(doc.diagnostics))
+    spec = _Builder(ctx, doc.root, default_id).build()
+    if ctx.diagnostics or spec is None:
+        raise SpecError(sorted(ctx.diagnostics, key=lambda d: (d.line, d.col)))
+    return spec
+
+
+# ----------------------------------------------------------------------------- helpers
+
+
+def check_keys(node: YNode, allowed: tuple[str, ...], ctx: Context, where: str) -> None:
+    """Report keys of a mapping that are not in ``allowed``."""
+    for key, knode, _ in node.pairs():
+        if key not in allowed:
+            hint = suggest(key, allowed) or f"allowed keys: {', '.join(allowed)}"
+            ctx.error(knode, f"unknown key '{key}' in {where}", hint)
+
+
+def text_field(
+    node: YNode | None, ctx: Context, what: str, required: bool = False, parent: YNode | None = None
+) -> str | None:
+    """A scalar written as text (numbers and dates are taken as written)."""
+    if node is None:
+        if required:
+            ctx.error(parent, f"missing '{what}'")
+        return None
+    if not node.is_scalar or node.scalar_type() == "null":
+        ctx.error(node, f"'{what}' must be text, found {node.describe()}")
+        return None
+    return node.text
+
+
+def _expect_map(node: YNode, ctx: Context, what: str) -> bool:
+    if not node.is_map:
+        ctx.error(node, f"{what} must be a mapping, found {node.describe()}")
+        return False
+    return True
+
+
+def _name_list(node: YNode, ctx: Context, what: str) -> list[tuple[str, YNode]] | None:
+    """A list of names (a single name is accepted as a one-item list)."""
+    if node.is_scalar and node.scalar_type() != "null":
+        return [(node.text, node)]
+    if not node.is_seq:
+        ctx.error(node, f"'{what}' must be a list of names, found {node.describe()}")
+        return None
+    out = []
+    for item in node.items:
+        if not item.is_scalar or item.scalar_type() == "null":
+            ctx.error(item, f"'{what}' must list names, found {item.describe()}")
+            return None
+        out.append((item.text, item))
+    return out
+
+
+def topological_order(parents: dict[str, tuple[str, ...]]) -> tuple[list[str], list[str] | None]:
+    """Kahn's algorithm in file order; returns ``(order, cycle)`` where ``cycle`` is
+    a list ``[a, b, ..., a]`` when the graph has one."""
+    children: dict[str, list[str]] = {n: [] for n in parents}
+    indeg = {n: 0 for n in parents}
+    for n, ps in parents.items():
+        for p in ps:
+            if p in children:
+                children[p].append(n)
+                indeg[n] += 1
+    ready = [n for n in parents if indeg[n] == 0]
+    order: list[str] = []
+    while ready:
+        n = ready.pop(0)
+        order.append(n)
+        for c in children[n]:
+            indeg[c] -= 1
+            if indeg[c] == 0:
+                ready.append(c)
+    if len(order) == len(parents):
+        return order, None
+    # Walk parent links inside the remaining subgraph until a node repeats.
+    rest = {n for n in parents if n not in set(order)}
+    start = next(n for n in parents if n in rest)
+    seen: list[str] = []
+    n = start
+    while n not in seen:
+        seen.append(n)
+        n = next(p for p in parents[n] if p in rest)
+    cycle = [*seen[seen.index(n) :], n]
+    cycle.reverse()  # parent -> child direction
+    return order, cycle
+
+
+def provenance(node: YNode, ctx: Context, sources: dict[str, SourceSpec], where: str) -> Provenance:
+    """``note``, ``source``/``sources`` and ``confidence`` of a node or row."""
+    note = text_field(node.get("note"), ctx, "note")
+    refs: list[str] = []
+    for key in ("source", "sources"):
+        value = node.get(key)
+        if value is None:
+            continue
+        names = _name_list(value, ctx, key)
+        for name, item in names or []:
+            if name not in sources:
+                hint = suggest(name, sources) or (
+                    "declare it under 'sources:' at the top of the model"
+                    if not sources
+                    else f"declared sources: {', '.join(sources)}"
+                )
+                ctx.error(item, f"unknown source '{name}' in {where}", hint)
+            elif name not in refs:
+                refs.append(name)
+    confidence = None
+    cnode = node.get("confidence")
+    if cnode is not None:
+        value = text_field(cnode, ctx, "confidence")
+        if value is not None:
+            if value.lower() in CONFIDENCE_LEVELS:
+                confidence = value.lower()
+            else:
+                ctx.error(
+                    cnode,
+                    f"confidence must be low, moderate or high, not '{value}'",
+                    "confidence says how well founded a judgment is; the probability itself goes in p or cpt",
+                )
+    return Provenance(note, tuple(refs), confidence)
+
+
+# ----------------------------------------------------------------------------- builder
+
+
+class _Builder:
+    def __init__(self, ctx: Context, root: YNode, default_id: str):
+        self.ctx = ctx
+        self.root = root
+        self.default_id = default_id
+        self.sources: dict[str, SourceSpec] = {}
+
+    def build(self) -> ModelSpec | None:
+        ctx, root = self.ctx, self.root
+        check_keys(root, MODEL_KEYS, ctx, "the model")
+        self._version()
+        model_id = self.default_id
+        idnode = root.get("id")
+        if idnode is not None:
+            value = text_field(idnode, ctx, "id")
+            if value is not None:
+                if _MODEL_ID.match(value):
+                    model_id = value
+                else:
+                    ctx.error(
+                        idnode, f"model id '{value}' may use only letters, digits, '_', '.' and '-'"
+                    )
+        title = text_field(root.get("title"), ctx, "title") or model_id
+        horizon = text_field(root.get("horizon"), ctx, "horizon")
+        description = text_field(root.get("description"), ctx, "description")
+        snode = root.get("sources")
+        if snode is not None:
+            self._sources(snode)
+        nnode = root.get("nodes")
+        if nnode is None:
+            ctx.error(root, "missing 'nodes'", "a model lists its nodes under 'nodes:'")
+            return None
+        if not _expect_map(nnode, ctx, "'nodes'"):
+            return None
+        if not nnode.items:
+            ctx.error(nnode, "'nodes' is empty; a model needs at least one node")
+            return None
+        nodes = self._nodes(nnode)
+        targets = self._targets(root.get("targets"), nodes)
+        if nodes is None:
+            return None
+        return ModelSpec(
+            path=ctx.path,
+            id=model_id,
+            title=title,
+            horizon=horizon,
+            description=description,
+            sources=self.sources,
+            targets=targets,
+            nodes=nodes,
+        )
+
+    def _version(self) -> None:
+        ctx, root = self.ctx, self.root
+        vnode = root.get("riskchain")
+        if vnode is None:
+            ctx.error_at(
+                1,
+                1,
+                "missing 'riskchain: 1' (the format version)",
+                "add 'riskchain: 1' as the first line",
+            )
+            return
+        if vnode.scalar_type() != "int" or vnode.number() != FORMAT_VERSION:
+            ctx.error(
+                vnode,
+                f"unsupported format version '{vnode.text}'; this riskchain reads version {FORMAT_VERSION}",
+                "write 'riskchain: 1'",
+            )
+
+    def _sources(self, snode: YNode) -> None:
+        ctx = self.ctx
+        if not _expect_map(snode, ctx, "'sources'"):
+            return
+        for sid, knode, value in snode.pairs():
+            if value.is_scalar and value.scalar_type() != "null":
+                self.sources[sid] = SourceSpec(sid, value.text)
+                continue
+            if not value.is_map:
+                ctx.error(
+                    value,
+                    f"source '{sid}' must be a title or a mapping with 'title', found {value.describe()}",
+                )
+                continue
+            check_keys(value, SOURCE_KEYS, ctx, f"source '{sid}'")
+            title = text_field(value.get("title"), ctx, "title", required=True, parent=knode)
+            details = {
+                k: text_field(value.get(k), ctx, k) for k in ("date", "url", "publisher", "note")
+            }
+            self.sources[sid] = SourceSpec(sid, title or sid, **details)
+
+    def _targets(self, tnode: YNode | None, nodes: dict[str, NodeSpec] | None) -> tuple[str, ...]:
+        if tnode is None:
+            return ()
+        names = _name_list(tnode, self.ctx, "targets")
+        out: list[str] = []
+        for name, item in names or []:
+            if nodes is not None and name not in nodes:
+                self.ctx.error(item, f"unknown target '{name}'", suggest(name, nodes))
+            elif name not in out:
+                out.append(name)
+        return tuple(out)
+
+    def _nodes(self, nnode: YNode) -> dict[str, NodeSpec] | None:
+        ctx = self.ctx
+        ids = [k for k, _, _ in nnode.pairs()]
+        raw: dict[str, tuple[YNode, YNode]] = {}
+        states: dict[str, tuple[str, ...]] = {}
+        parents: dict[str, tuple[str, ...]] = {}
+        good = True
+        for nid, knode, body in nnode.pairs():
+            if not _NODE_ID.match(nid):
+                ctx.error(
+                    knode,
+                    f"node id '{nid}' may use only letters, digits, '_', '.' and '-', and must not start with a digit",
+                )
+                good = False
+                continue
+            if not body.is_map:
+                ctx.error(
+                    body,
+                    f"node '{nid}' must be a mapping (label, states, parents, p or cpt), found {body.describe()}",
+                )
+                good = False
+                continue
+            check_keys(body, NODE_KEYS, ctx, f"node '{nid}'")
+            raw[nid] = (knode, body)
+            st = self._states(nid, body)
+            if st is None:
+                good = False
+            else:
+                states[nid] = st
+            parents[nid] = self._parents(nid, body, ids)
+        # Cycles (only among edges that exist).
+        _order, cycle = topological_order({n: parents[n] for n in raw})
+        if cycle is not None:
+            first, second = cycle[0], cycle[1]
+            loc = raw[second][1].get("parents") or raw[second][0]
+            ctx.error(
+                loc,
+                "the graph has a cycle: " + " -> ".join(cycle),
+                f"a Bayesian network cannot loop; remove one of these edges (e.g. {first} -> {second})",
+            )
+            good = False
+        nodes: dict[str, NodeSpec] = {}
+        for nid, (knode, body) in raw.items():
+            if nid not in states:
+                continue
+            ps = parents[nid]
+            if any(p not in states for p in ps):
+                continue  # unknown parent or a parent with bad states: already reported
+            table = self._table(nid, body, states[nid], ps, {p: states[p] for p in ps}, ids)
+            prov = provenance(body, ctx, self.sources, f"node '{nid}'")
+            if table is None:
+                good = False
+                continue
+            label = text_field(body.get("label"), ctx, "label") or nid
+            description = text_field(body.get("description"), ctx, "description")
+            nodes[nid] = NodeSpec(
+                nid, label, states[nid], ps, table, prov, description, knode.line, knode.col
+            )
+        return nodes if good and len(nodes) == len(ids) else None
+
+    def _states(self, nid: str, body: YNode) -> tuple[str, ...] | None:
+        ctx = self.ctx
+        snode = body.get("states")
+        if snode is None:
+            return DEFAULT_STATES
+        if not snode.is_seq:
+            ctx.error(
+                snode,
+                f"states of '{nid}' must be a list, found {snode.describe()}",
+                "e.g. states: [low, elevated, severe]",
+            )
+            return None
+        if len(snode.items) < 2:
+            ctx.error(snode, f"node '{nid}' needs at least two states, found {len(snode.items)}")
+            return None
+        out: list[str] = []
+        ok = True
+        for item in snode.items:
+            if not item.is_scalar or item.scalar_type() == "null":
+                ctx.error(item, f"a state of '{nid}' must be a name, found {item.describe()}")
+                ok = False
+                continue
+            name = item.text
+            if not name.strip():
+                ctx.error(item, f"node '{nid}' has an empty state name")
+                ok = False
+            elif name != name.strip():
+                ctx.error(item, f"state '{name}' of '{nid}' starts or ends with spaces")
+                ok = False
+            elif name == "*" or any(c in name for c in _BAD_STATE_CHARS):
+                ctx.error(
+                    item,
+                    f"state '{name}' of '{nid}' cannot contain ',' or '|' or be '*'",
+                    "these characters separate states in CPT row keys",
+                )
+                ok = False
+            elif name in out:
+                ctx.error(item, f"node '{nid}' lists state '{name}' twice")
+                ok = False
+            else:
+                out.append(name)
+        return tuple(out) if ok else None
+
+    def _parents(self, nid: str, body: YNode, ids: list[str]) -> tuple[str, ...]:
+        ctx = self.ctx
+        pnode = body.get("parents")
+        if pnode is None:
+            return ()
+        names = _name_list(pnode, ctx, "parents")
+        out: list[str] = []
+        for name, item in names or []:
+            if name == nid:
+                ctx.error(item, f"node '{nid}' lists itself as a parent")
+            elif name not in ids:
+                ctx.error(item, f"unknown parent '{name}' of '{nid}'", suggest(name, ids))
+                out.append(name)  # keeps the node's table unchecked (its parent is unknown)
+            elif name in out:
+                ctx.error(item, f"node '{nid}' lists parent '{name}' twice")
+            else:
+                out.append(name)
+        return tuple(out)
+
+    def _table(
+        self,
+        nid: str,
+        body: YNode,
+        states: tuple[str, ...],
+        parents: tuple[str, ...],
+        parent_states: dict[str, tuple[str, ...]],
+        ids: list[str],
+    ) -> Table | None:
+        ctx = self.ctx
+        pnode, cnode = body.get("p"), body.get("cpt")
+        if not parents:
+            if cnode is not None:
+                ctx.error(
+                    body.keynode("cpt"),
+                    f"node '{nid}' has no parents, so it takes 'p:', not 'cpt:'",
+                    "give its probability with p: (e.g. p: likely)",
+                )
+                return None
+            if pnode is None:
+                ctx.error(
+                    body.keynode("label") or body,
+                    f"node '{nid}' has no probability",
+                    "a node without parents takes p: (e.g. p: 0.3 or p: likely)",
+                )
+                return None
+            dist = parse_dist(pnode, states, ctx, f"p of '{nid}'")
+            return RootTable(dist, pnode.line, pnode.col) if dist else None
+        if pnode is not None:
+            ctx.error(
+                body.keynode("p"),
+                f"node '{nid}' has parents ({', '.join(parents)}), so it takes 'cpt:', not 'p:'",
+                "write its rows under cpt:, e.g. 'parent=yes: 0.8' and 'default: 0.1'",
+            )
+            return None
+        if cnode is None:
+            ctx.error(
+                body.keynode("parents") or body,
+                f"node '{nid}' has parents but no 'cpt:'",
+                "write its rows under cpt:, e.g. 'parent=yes: 0.8' and 'default: 0.1'",
+            )
+            return None
+        if not _expect_map(cnode, ctx, f"cpt of '{nid}'"):
+            return None
+        rows: list[Row] = []
+        default: Row | None = None
+        ok = True
+        for key, knode, value in cnode.pairs():
+            if key == "default":
+                row = self._row(nid, key, knode, value, states, {}, True)
+                if row is None:
+                    ok = False
+                default = row
+                continue
+            when = parse_row_key(knode, nid, parents, parent_states, ids, ctx)
+            if when is None:
+                ok = False
+                continue
+            row = self._row(nid, key, knode, value, states, when, False)
+            if row is None:
+                ok = False
+                continue
+            rows.append(row)
+        if not ok:
+            return None
+        if not rows and default is None:
+            ctx.error(cnode, f"cpt of '{nid}' has no rows")
+            return None
+        table = CptTable(tuple(rows), default, cnode.line, cnode.col)
+        if not check_coverage(nid, table, parents, parent_states, ctx):
+            return None
+        return table
+
+    def _row(
+        self,
+        nid: str,
+        key: str,
+        knode: YNode,
+        value: YNode,
+        states: tuple[str, ...],
+        when: dict[str, tuple[str, ...]],
+        is_default: bool,
+    ) -> Row | None:
+        ctx = self.ctx
+        owner = f"row '{key}' of '{nid}'"
+        prov = Provenance()
+        # Extended form {p: ..., note: ..., sources: [...]} (unless a state is named 'p').
+        if value.is_map and value.get("p") is not None and "p" not in states:
+            check_keys(value, ROW_KEYS, ctx, owner)
+            prov = provenance(value, ctx, self.sources, owner)
+            value = value.get("p")
+        if value.is_null() and knode.flow:
+            ctx.error(
+                value,
+                f"{owner} has no value",
+                "inside {...} a comma ends a key too: " + "write rows in block style, one per line",
+            )
+            return None
+        dist = parse_dist(value, states, ctx, owner)
+        if dist is None:
+            return None
+        return Row(key, when, dist, prov, is_default, knode.line, knode.col)

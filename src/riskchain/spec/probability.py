@@ -1,0 +1,207 @@
+"""Probability values as analysts write them.
+
+A probability may be a number (``0.35``), a percentage (``"35%"``), an
+estimative term (``likely``), a range (``[0.2, 0.3]``) or a distribution
+(``beta(3, 7)``). Each parses to a :class:`Prob` that keeps its point value
+(used for exact answers) and its spread (kept for uncertainty analysis).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field
+
+from riskchain.errors import Diagnostic, suggest
+from riskchain.scales import DEFAULT_SCALE, Scale
+from riskchain.spec.yamlsrc import YNode
+
+# Distributions must sum to 1 within this; they are then renormalized exactly.
+SUM_TOLERANCE = 1e-6
+
+_NUM = r"[-+]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][-+]?[0-9]+)?"
+_PERCENT = re.compile(rf"^\s*({_NUM})\s*%\s*$")
+_BETA = re.compile(rf"^\s*beta\s*\(\s*({_NUM})\s*,\s*({_NUM})\s*\)\s*$", re.IGNORECASE)
+_BETA_CUT = re.compile(r"^\s*beta\s*\(", re.IGNORECASE)
+_NUMBER_TEXT = re.compile(rf"^\s*{_NUM}\s*$")
+_DECIMAL = re.compile(rf"^{_NUM}$")
+
+FLOW_HINT = (
+    "inside YAML flow style ({...} or [...]) a comma ends a value; "
+    "use block style (one entry per line) or quote the whole value"
+)
+
+
+@dataclass
+class Context:
+    """Collects diagnostics for one file while it is validated."""
+
+    path: str
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    scale: Scale = DEFAULT_SCALE
+
+    def error(
+        self, node: YNode | None, message: str, hint: str | None = None, offset: int = 0
+    ) -> None:
+        line, col = (node.line, node.col + offset) if node is not None else (0, 0)
+        self.diagnostics.append(Diagnostic(self.path, line, col, message, hint))
+
+    def error_at(self, line: int, col: int, message: str, hint: str | None = None) -> None:
+        self.diagnostics.append(Diagnostic(self.path, line, col, message, hint))
+
+
+@dataclass(slots=True)
+class Prob:
+    """A probability as written, with its point value and spread.
+
+    Attributes
+    ----------
+    point : float
+        The value used for exact answers: the number itself, the midpoint of
+        a range or term, the mean of a beta distribution.
+    kind : str
+        ``number``, ``percent``, ``term``, ``range`` or ``beta``.
+    low, high : float
+        The range a term or range stands for; equal to ``point`` for exact
+        numbers; the support [0, 1] for ``beta`` (see ``params``).
+    text : str
+        The value as the analyst wrote it.
+    params : tuple of float
+        ``(a, b)`` for ``beta``.
+    line, col : int
+        Where it was written.
+    """
+
+    point: float
+    kind: str
+    low: float
+    high: float
+    text: str
+    params: tuple[float, ...] = ()
+    line: int = 0
+    col: int = 0
+
+    @property
+    def uncertain(self) -> bool:
+        return self.kind in ("term", "range", "beta")
+
+    def complement(self) -> Prob:
+        """The probability of the other state of a binary node."""
+        return Prob(
+            1.0 - self.point,
+            self.kind,
+            1.0 - self.high,
+            1.0 - self.low,
+            f"1 - ({self.text})",
+            self.params[::-1],
+            self.line,
+            self.col,
+        )
+
+    def to_json(self) -> dict:
+        out: dict = {"point": self.point, "kind": self.kind, "text": self.text}
+        if self.kind in ("term", "range"):
+            out["range"] = [self.low, self.high]
+        if self.kind == "beta":
+            out["beta"] = list(self.params)
+        return out
+
+
+def number(p: float, text: str | None = None) -> Prob:
+    """A point probability that was not written in a file (e.g. from an import)."""
+    return Prob(p, "number", p, p, text if text is not None else repr(p))
+
+
+def parse_prob(node: YNode, ctx: Context, what: str = "probability") -> Prob | None:
+    """Parse one probability value; on error record a diagnostic and return None."""
+    text = node.text
+    if node.kind == "scalar" and not node.style and node.tag is None and _DECIMAL.match(text):
+        # fast path: a plain decimal number (the bulk of imported networks)
+        return _in_unit(float(text), node, ctx, "number", text)
+    if node.is_seq:
+        return _parse_range(node, ctx, what)
+    if node.is_map:
+        ctx.error(node, f"expected a {what}, found a mapping", _FORMS)
+        return None
+    kind = node.scalar_type()
+    if kind in ("int", "float"):
+        value = node.number()
+        assert value is not None
+        return _in_unit(value, node, ctx, "number", node.text)
+    if kind in ("null", "bool"):
+        hint = _FORMS
+        if kind == "null":
+            hint = "write a value after the colon; " + FLOW_HINT if node.flow else _FORMS
+        ctx.error(node, f"expected a {what}, found {node.describe()}", hint)
+        return None
+    m = _PERCENT.match(text)
+    if m:
+        return _in_unit(float(m.group(1)) / 100.0, node, ctx, "percent", text)
+    if _NUMBER_TEXT.match(text):
+        return _in_unit(float(text), node, ctx, "number", text)
+    m = _BETA.match(text)
+    if m:
+        a, b = float(m.group(1)), float(m.group(2))
+        if not (a > 0 and b > 0 and math.isfinite(a) and math.isfinite(b)):
+            ctx.error(node, f"beta({m.group(1)}, {m.group(2)}) needs two positive numbers")
+            return None
+        return Prob(a / (a + b), "beta", 0.0, 1.0, text.strip(), (a, b), node.line, node.col)
+    if _BETA_CUT.match(text):
+        ctx.error(node, f"'{text}' is not a complete beta(a, b)", FLOW_HINT if node.flow else None)
+        return None
+    band = ctx.scale.lookup(text)
+    if band is not None:
+        return Prob(
+            band.midpoint, "term", band.low, band.high, text.strip(), (), node.line, node.col
+        )
+    hint = suggest(text, ctx.scale.words())
+    ctx.error(
+        node,
+        f"unknown probability '{text}'",
+        hint
+        or f"estimative terms ({ctx.scale.name}): " + ", ".join(b.term for b in ctx.scale.bands),
+    )
+    return None
+
+
+_FORMS = "a probability is a number (0.35), a percentage ('35%'), a term (likely), [low, high] or beta(a, b)"
+
+
+def _in_unit(value: float, node: YNode, ctx: Context, kind: str, text: str) -> Prob | None:
+    if not math.isfinite(value):
+        ctx.error(node, f"probability {text} is not a finite number")
+        return None
+    if value < 0 or value > 1:
+        hint = None
+        if kind == "number" and 1 < value <= 100:
+            hint = f"for a percentage write '{text}%'"
+        ctx.error(node, f"probability {text} is outside [0, 1]", hint)
+        return None
+    return Prob(value, kind, value, value, str(text).strip(), (), node.line, node.col)
+
+
+def _parse_range(node: YNode, ctx: Context, what: str) -> Prob | None:
+    if len(node.items) != 2:
+        ctx.error(node, f"a range is [low, high]; found a list of {len(node.items)} items")
+        return None
+    ends: list[float] = []
+    for item in node.items:
+        if not item.is_scalar:
+            ctx.error(item, f"a range end must be a number or percentage, found {item.describe()}")
+            return None
+        p = parse_prob(item, ctx, what)
+        if p is None:
+            return None
+        if p.kind not in ("number", "percent"):
+            ctx.error(item, f"a range end must be a number or percentage, not '{item.text}'")
+            return None
+        ends.append(p.point)
+    lo, hi = ends
+    if lo > hi:
+        ctx.error(
+            node,
+            f"range [{node.items[0].text}, {node.items[1].text}] has its low end above its high end",
+        )
+        return None
+    text = f"[{node.items[0].text}, {node.items[1].text}]"
+    return Prob((lo + hi) / 2, "range", lo, hi, text, (), node.line, node.col)

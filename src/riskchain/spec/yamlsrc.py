@@ -1,0 +1,502 @@
+"""YAML text -> a small tree of located nodes.
+
+Model files are read with ruamel.yaml's parser (its C parser when installed)
+but composed here, because riskchain needs things the stock composer does not
+give together: every duplicate key reported (not only the first), YAML 1.2
+scalars (``yes`` and ``0`` stay text until a field asks for a number), a line
+and column on every node, and a hard cap on alias expansion so a "billion
+laughs" file is refused instead of exhausting memory.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from riskchain.errors import Diagnostic, SpecError
+
+# Alias expansion cap: a file may reuse anchors, but the expanded tree may not
+# exceed this many nodes beyond ten times the nodes actually written.
+_EXPANSION_SLACK = 100_000
+_EXPANSION_FACTOR = 10
+
+_NULL = re.compile(r"^(?:~|null|Null|NULL|)$")
+_BOOL = re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$")
+_INT = re.compile(r"^(?:[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)$")
+_FLOAT = re.compile(
+    r"^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?"
+    r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$"
+)
+
+
+@dataclass(eq=False, slots=True)
+class YNode:
+    """One YAML node with its position.
+
+    ``kind`` is ``"map"``, ``"seq"`` or ``"scalar"``. For a map, ``items`` is
+    the ordered list of ``(key, value)`` node pairs (duplicates already removed
+    and reported); for a sequence, ``items`` is the list of nodes; for a scalar,
+    ``text`` is the raw text and ``style`` is ``""`` (plain) or the quote
+    character. ``flow`` is true when the node was written inside ``{...}`` or
+    ``[...]``.
+    """
+
+    kind: str
+    line: int
+    col: int
+    text: str = ""
+    style: str = ""
+    items: list = field(default_factory=list)
+    flow: bool = False
+    tag: str | None = None
+    size: int = 1  # nodes in the fully expanded subtree (aliases counted in full)
+
+    # -- scalars -------------------------------------------------------------
+    @property
+    def is_scalar(self) -> bool:
+        return self.kind == "scalar"
+
+    @property
+    def is_map(self) -> bool:
+        return self.kind == "map"
+
+    @property
+    def is_seq(self) -> bool:
+        return self.kind == "seq"
+
+    @property
+    def plain(self) -> bool:
+        return self.kind == "scalar" and self.style == "" and self.tag is None
+
+    def is_null(self) -> bool:
+        return self.plain and bool(_NULL.match(self.text))
+
+    def scalar_type(self) -> str:
+        """YAML 1.2 core-schema type of a scalar: null, bool, int, float or str."""
+        if self.kind != "scalar":
+            return self.kind
+        if not self.plain:
+            return "str"
+        t = self.text
+        if _NULL.match(t):
+            return "null"
+        if _BOOL.match(t):
+            return "bool"
+        if _INT.match(t):
+            return "int"
+        if _FLOAT.match(t):
+            return "float"
+        return "str"
+
+    def number(self) -> float | None:
+        """The scalar as a number if it is a plain int or float, else None."""
+        kind = self.scalar_type()
+        if kind == "int":
+            return float(int(self.text, 0)) if self.text[:2] in ("0o", "0x") else float(self.text)
+        if kind == "float":
+            t = self.text.lower()
+            if t.endswith(".inf"):
+                return float("-inf") if t.startswith("-") else float("inf")
+            if t == ".nan":
+                return float("nan")
+            return float(self.text)
+        return None
+
+    # -- mappings ------------------------------------------------------------
+    def get(self, key: str) -> YNode | None:
+        for k, v in self.items:
+            if k.text == key:
+                return v
+        return None
+
+    def keynode(self, key: str) -> YNode | None:
+        for k, _ in self.items:
+            if k.text == key:
+                return k
+        return None
+
+    def pairs(self) -> Iterator[tuple[str, YNode, YNode]]:
+        """``(key text, key node, value node)`` for each entry of a map."""
+        for k, v in self.items:
+            yield k.text, k, v
+
+    def describe(self) -> str:
+        """Words for the node's type, used in "expected X, found Y" messages."""
+        kind = self.scalar_type()
+        return {
+            "map": "a mapping",
+            "seq": "a list",
+            "null": "nothing",
+            "bool": "a boolean",
+            "int": "a number",
+            "float": "a number",
+            "str": f"'{self.text}'" if len(self.text) <= 40 else "text",
+        }[kind]
+
+
+@dataclass
+class Document:
+    """A parsed file: its root node, the name used in messages, and problems
+    (such as duplicate keys) that did not stop parsing."""
+
+    path: str
+    root: YNode
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+
+
+def _diag(path: str, line: int, col: int, msg: str, hint: str | None = None) -> Diagnostic:
+    return Diagnostic(path, line, col, msg, hint)
+
+
+def read_text(path: str | Path, display: str | None = None) -> str:
+    """Read a file as UTF-8 text, refusing binary files with a located error."""
+    name = display if display is not None else str(path)
+    try:
+        data = Path(path).read_bytes()
+    except FileNotFoundError:
+        raise SpecError([_diag(name, 0, 0, "no such file")]) from None
+    except IsADirectoryError:
+        raise SpecError([_diag(name, 0, 0, "is a directory, not a file")]) from None
+    except OSError as exc:
+        raise SpecError([_diag(name, 0, 0, f"cannot read file: {exc.strerror}")]) from None
+    return decode_text(data, name)
+
+
+def decode_text(data: bytes, name: str) -> str:
+    """Decode bytes as UTF-8; NUL bytes or invalid UTF-8 mean a binary file."""
+    nul = data.find(b"\x00")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line, col = _position(data, exc.start)
+        raise SpecError(
+            [
+                _diag(
+                    name,
+                    line,
+                    col,
+                    f"not a text file: byte 0x{data[exc.start]:02x} is not valid UTF-8",
+                    "model and scenario files are UTF-8 YAML text",
+                )
+            ]
+        ) from None
+    if nul >= 0:
+        line, col = _position(data, nul)
+        raise SpecError(
+            [
+                _diag(
+                    name,
+                    line,
+                    col,
+                    "not a text file: it contains NUL bytes",
+                    "model and scenario files are UTF-8 YAML text",
+                )
+            ]
+        )
+    return text
+
+
+def _position(data: bytes, offset: int) -> tuple[int, int]:
+    before = data[:offset]
+    line = before.count(b"\n") + 1
+    col = offset - (before.rfind(b"\n") + 1) + 1
+    return line, col
+
+
+def parse_yaml(text: str, name: str) -> Document:
+    """Parse YAML text into a :class:`Document`.
+
+    Raises
+    ------
+    SpecError
+        On syntax errors, empty documents, several documents, non-mapping
+        roots, recursive or undefined aliases and alias-expansion bombs.
+        Duplicate keys do not stop parsing: they are returned in
+        ``Document.diagnostics`` so they are reported with everything else.
+    """
+    if not text.strip() or all(
+        not ln.strip() or ln.lstrip().startswith("#") for ln in text.splitlines()
+    ):
+        raise SpecError(
+            [_diag(name, 1, 1, "the file is empty", "a model file starts with 'riskchain: 1'")]
+        )
+    composer = _Composer(name)
+    root = composer.compose(text)
+    if root is None:
+        raise SpecError(composer.errors)
+    if not root.is_map:
+        raise SpecError(
+            [
+                _diag(
+                    name,
+                    root.line,
+                    root.col,
+                    f"expected a mapping of keys at the top of the file, found {root.describe()}",
+                    "a model file starts with 'riskchain: 1'",
+                )
+            ]
+        )
+    return Document(name, root, composer.errors)
+
+
+def load_yaml(path: str | Path, display: str | None = None) -> Document:
+    """Read and parse one YAML file (see :func:`parse_yaml`)."""
+    name = display if display is not None else str(path)
+    return parse_yaml(read_text(path, name), name)
+
+
+def _yaml_parser():
+    from ruamel.yaml import YAML
+
+    try:
+        return YAML(typ="safe", pure=False)
+    except Exception:  # pragma: no cover - C parser missing
+        return YAML(typ="safe", pure=True)
+
+
+class _Composer:
+    def __init__(self, name: str):
+        self.name = name
+        self.errors: list[Diagnostic] = []
+        self.anchors: dict[str, YNode] = {}
+        self.open_anchors: set[str] = set()
+        self.pending: dict[int, str] = {}
+        self.written = 0
+        self.expanded = 0
+
+    def compose(self, text: str) -> YNode | None:
+        from ruamel.yaml.error import MarkedYAMLError, YAMLError
+
+        events = _yaml_parser().parse(text)
+        try:
+            return self._stream(events)
+        except MarkedYAMLError as exc:
+            mark = exc.problem_mark or exc.context_mark
+            if exc.context_mark is not None and "did not find expected" in (exc.problem or ""):
+                # an unclosed bracket is reported at end of input; point at its start
+                mark = exc.context_mark
+            line, col = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
+            problem = exc.problem or exc.context or "invalid YAML"
+            msg = f"YAML syntax error: {problem}"
+            if exc.context and exc.problem:
+                msg += f" ({exc.context}" + (
+                    " that starts here)" if mark is exc.context_mark else ")"
+                )
+            self.errors = [_diag(self.name, line, col, msg, _syntax_hint(problem, text, line))]
+            return None
+        except YAMLError as exc:
+            self.errors = [_diag(self.name, 1, 1, f"YAML syntax error: {exc}")]
+            return None
+        except _Abort:
+            return None
+
+    def _stream(self, events) -> YNode | None:
+        from ruamel.yaml.events import (
+            AliasEvent,
+            DocumentStartEvent,
+            MappingEndEvent,
+            MappingStartEvent,
+            ScalarEvent,
+            SequenceEndEvent,
+            SequenceStartEvent,
+        )
+
+        root: YNode | None = None
+        docs = 0
+        # Each open collection with its pending mapping key (None when a key is expected).
+        stack: list[list] = []
+        for ev in events:
+            cls = ev.__class__
+            if cls is ScalarEvent:
+                mark = ev.start_mark
+                tag = ev.tag
+                node = YNode(
+                    "scalar",
+                    mark.line + 1,
+                    mark.column + 1,
+                    ev.value,
+                    ev.style or "",
+                    [],
+                    bool(stack) and stack[-1][0].flow,
+                    tag if tag not in (None, "!") else None,
+                )
+                if ev.anchor:
+                    self.anchors[ev.anchor] = node
+                self.written += 1
+                self.expanded += 1
+                if not stack:
+                    root = node
+                    continue
+                top = stack[-1]
+                if top[0].kind == "seq":
+                    top[0].items.append(node)
+                elif top[1] is None:
+                    top[1] = node
+                else:
+                    top[0].items.append((top[1], node))
+                    top[1] = None
+                continue
+            if cls is MappingEndEvent or cls is SequenceEndEvent:
+                node = stack.pop()[0]
+                if node.kind == "map":
+                    self._finish_map(node)
+                    node.size = 1 + sum(k.size + v.size for k, v in node.items)
+                else:
+                    node.size = 1 + sum(v.size for v in node.items)
+                self._close_anchor(node)
+                root = self._attach(stack, node, root)
+                continue
+            mark = ev.start_mark
+            line, col = mark.line + 1, mark.column + 1
+            if cls is MappingStartEvent or cls is SequenceStartEvent:
+                in_flow = bool(stack) and stack[-1][0].flow
+                node = YNode(
+                    "map" if cls is MappingStartEvent else "seq",
+                    line,
+                    col,
+                    flow=bool(ev.flow_style) or in_flow,
+                    tag=ev.tag,
+                )
+                if ev.anchor:
+                    # an alias may only refer to the node once it is complete
+                    self.open_anchors.add(ev.anchor)
+                    self.pending[id(node)] = ev.anchor
+                self.written += 1
+                self.expanded += 1
+                stack.append([node, None])
+                continue
+            if cls is AliasEvent:
+                target = self.anchors.get(ev.anchor)
+                if target is None:
+                    if ev.anchor in self.open_anchors:
+                        self._fail(
+                            line,
+                            col,
+                            f"alias *{ev.anchor} refers to a node that contains it "
+                            "(recursive alias)",
+                        )
+                    self._fail(
+                        line, col, f"alias *{ev.anchor} refers to an anchor that is not defined"
+                    )
+                self.expanded += target.size
+                self._check_expansion(line, col)
+                root = self._attach(stack, target, root)
+                continue
+            if cls is DocumentStartEvent:
+                docs += 1
+                if docs > 1:
+                    self._fail(
+                        line,
+                        col,
+                        "the file holds more than one YAML document ('---')",
+                        "keep one model or scenario per file",
+                    )
+        return root
+
+    @staticmethod
+    def _attach(stack: list[list], node: YNode, root: YNode | None) -> YNode | None:
+        if not stack:
+            return node
+        top = stack[-1]
+        if top[0].kind == "seq":
+            top[0].items.append(node)
+        elif top[1] is None:
+            top[1] = node
+        else:
+            top[0].items.append((top[1], node))
+            top[1] = None
+        return root
+
+    def _close_anchor(self, node: YNode) -> None:
+        anchor = self.pending.pop(id(node), None)
+        if anchor is not None:
+            self.anchors[anchor] = node
+            self.open_anchors.discard(anchor)
+
+    def _check_expansion(self, line: int, col: int) -> None:
+        if self.expanded > _EXPANSION_SLACK + _EXPANSION_FACTOR * self.written:
+            self._fail(
+                line,
+                col,
+                f"aliases expand this file to more than {self.expanded:,} nodes; refusing it "
+                "(an alias-expansion bomb?)",
+                "use anchors and aliases sparingly; write repeated values out",
+            )
+
+    def _finish_map(self, node: YNode) -> None:
+        keys = [k.text if k.kind == "scalar" else None for k, _ in node.items]
+        if len(set(keys)) == len(keys) and None not in keys and "<<" not in keys:
+            return  # the common case: nothing to report or merge
+        seen: dict[str, YNode] = {}
+        kept: list[tuple[YNode, YNode]] = []
+        merges: list[tuple[YNode, YNode]] = []
+        for key, value in node.items:
+            if not key.is_scalar:
+                self.errors.append(
+                    _diag(
+                        self.name,
+                        key.line,
+                        key.col,
+                        "a key must be plain text, not a list or mapping",
+                    )
+                )
+                continue
+            if key.plain and key.text == "<<":
+                merges.append((key, value))
+                continue
+            if key.text in seen:
+                first = seen[key.text]
+                self.errors.append(
+                    _diag(
+                        self.name,
+                        key.line,
+                        key.col,
+                        f"duplicate key '{key.text}' (first written at line {first.line})",
+                        "YAML keeps only one of them; remove or rename one",
+                    )
+                )
+                continue
+            seen[key.text] = key
+            kept.append((key, value))
+        # YAML merge keys: explicit keys win over merged ones.
+        for key, value in merges:
+            sources = value.items if value.is_seq else [value]
+            for src in sources:
+                if not src.is_map:
+                    self.errors.append(
+                        _diag(
+                            self.name,
+                            key.line,
+                            key.col,
+                            "'<<' (merge) needs a mapping or a list of mappings",
+                        )
+                    )
+                    continue
+                for k, v in src.items:
+                    if k.text not in seen:
+                        seen[k.text] = k
+                        kept.append((k, v))
+        node.items = kept
+
+    def _fail(self, line: int, col: int, msg: str, hint: str | None = None) -> None:
+        self.errors.append(_diag(self.name, line, col, msg, hint))
+        raise _Abort
+
+
+class _Abort(Exception):
+    pass
+
+
+def _syntax_hint(problem: str, text: str, line: int) -> str | None:
+    if "cannot start any token" in problem:
+        src = text.splitlines()[line - 1] if 0 < line <= len(text.splitlines()) else ""
+        if "\t" in src:
+            return "YAML does not allow tabs for indentation; use spaces"
+        return "quote values that start with a special character, e.g. '>=7.5' or '@x'"
+    if "mapping values are not allowed" in problem:
+        return "a value containing ': ' must be quoted"
+    if "expected ',' or ']'" in problem or "expected ',' or '}'" in problem:
+        return "a flow list or mapping is not closed; check brackets and quotes"
+    return None
