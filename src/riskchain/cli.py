@@ -10,9 +10,9 @@ from __future__ import annotations
 import os
 import re
 import sys
+from enum import Enum
 from pathlib import Path
 
-import click
 import typer
 
 from riskchain._version import __version__
@@ -35,11 +35,33 @@ app = typer.Typer(
     },
 )
 
+# typer may vendor its own copy of click: take the exception classes from typer itself.
+_ClickException = next(c for c in typer.BadParameter.__mro__ if c.__name__ == "ClickException")
+
 _DEBUG = {"on": False}
-QUERY_FORMATS = ("table", "json", "csv", "md")
-SHOW_FORMATS = ("table", "json")
-SCALES = ("icd203", "phia", "kent")
-ENGINES = ("fast", "pgmpy")
+
+
+class QueryFormat(str, Enum):
+    table = "table"
+    json = "json"
+    csv = "csv"
+    md = "md"
+
+
+class ShowFormat(str, Enum):
+    table = "table"
+    json = "json"
+
+
+class ScaleName(str, Enum):
+    icd203 = "icd203"
+    phia = "phia"
+    kent = "kent"
+
+
+class Engine(str, Enum):
+    fast = "fast"
+    pgmpy = "pgmpy"
 
 
 def _version(value: bool) -> None:
@@ -61,12 +83,6 @@ def _root(
 # ----------------------------------------------------------------------------- parsing helpers
 
 
-def _choice(value: str, allowed: tuple[str, ...], flag: str) -> str:
-    if value not in allowed:
-        raise click.BadParameter(f"'{value}' is not one of {', '.join(allowed)}", param_hint=flag)
-    return value
-
-
 def _pairs(values: list[str], flag: str) -> dict[str, str]:
     """``NODE=STATE`` items (split at the first '=': states such as '>=7.5' keep theirs)."""
     out: dict[str, str] = {}
@@ -74,9 +90,9 @@ def _pairs(values: list[str], flag: str) -> dict[str, str]:
         node, sep, state = item.partition("=")
         node, state = node.strip(), state.strip()
         if not sep or not node or not state:
-            raise click.BadParameter(f"'{item}' is not NODE=STATE", param_hint=flag)
+            raise typer.BadParameter(f"'{item}' is not NODE=STATE", param_hint=flag)
         if node in out and out[node] != state:
-            raise click.BadParameter(
+            raise typer.BadParameter(
                 f"'{node}' is given twice ({out[node]}, {state})", param_hint=flag
             )
         out[node] = state
@@ -90,7 +106,7 @@ def _likelihoods(values: list[str]) -> dict[str, dict[str, float]]:
         node, sep, rest = item.partition("=")
         node = node.strip()
         if not sep or not node or not rest.strip():
-            raise click.BadParameter(
+            raise typer.BadParameter(
                 f"'{item}' is not NODE=STATE:VALUE,STATE:VALUE", param_hint="--likelihood"
             )
         weights: dict[str, float] = {}
@@ -98,13 +114,13 @@ def _likelihoods(values: list[str]) -> dict[str, dict[str, float]]:
             state, colon, num = part.rpartition(":")
             state = state.strip()
             if not colon or not state:
-                raise click.BadParameter(
+                raise typer.BadParameter(
                     f"'{part.strip()}' in '{item}' is not STATE:VALUE", param_hint="--likelihood"
                 )
             try:
                 weights[state] = float(num)
             except ValueError:
-                raise click.BadParameter(
+                raise typer.BadParameter(
                     f"'{num.strip()}' in '{item}' is not a number", param_hint="--likelihood"
                 ) from None
         out[node] = weights
@@ -132,7 +148,7 @@ def parse_size(text: str) -> float:
     """``'1GiB'``, ``'512MiB'``, ``'2GB'``, ``'1e9'`` -> bytes."""
     m = _SIZE.match(text)
     if not m:
-        raise click.BadParameter(
+        raise typer.BadParameter(
             f"'{text}' is not a size such as 512MiB, 2GiB or 1e9", param_hint="--max-table"
         )
     unit = (m.group(2) or "").upper().removesuffix("B")
@@ -153,9 +169,7 @@ def _flag_message(exc: UsageError) -> str:
 
 @app.command()
 def validate(
-    paths: list[str] = typer.Argument(
-        ..., metavar="PATH...", help="Model files, or folders of them."
-    ),
+    paths: list[str] = typer.Argument(..., metavar="PATH", help="Model files, or folders of them."),
 ) -> int:
     """Check model files; report every problem as path:line:col (exit 0 valid, 1 invalid)."""
     from riskchain.validate import validate_paths
@@ -204,13 +218,13 @@ def query(
         metavar="NODE",
         help="Node to report (default: the model's targets, else every node). Repeatable.",
     ),
-    fmt: str = typer.Option("table", "--format", "-f", help="table, json, csv or md."),
-    engine: str = typer.Option(
-        "fast",
+    fmt: QueryFormat = typer.Option(QueryFormat.table, "--format", "-f", help="Output format."),
+    engine: Engine = typer.Option(
+        Engine.fast,
         "--engine",
         help="fast (own exact engine) or pgmpy (the same question through pgmpy).",
     ),
-    scale: str = typer.Option("icd203", "--scale", help="Estimative words: icd203, phia or kent."),
+    scale: ScaleName = typer.Option(ScaleName.icd203, "--scale", help="Scale of estimative words."),
     max_table: str = typer.Option(
         "1GiB",
         "--max-table",
@@ -219,9 +233,6 @@ def query(
     ),
 ) -> int:
     """Ask a what-if question: posteriors of the targets given findings and interventions."""
-    _choice(fmt, QUERY_FORMATS, "--format")
-    _choice(engine, ENGINES, "--engine")
-    _choice(scale, SCALES, "--scale")
     budget = parse_size(max_table)
     ev, dv, lk = _pairs(given, "--given"), _pairs(do, "--do"), _likelihoods(likelihood)
     from riskchain.model import load_model
@@ -235,21 +246,20 @@ def query(
         )
     except UsageError as exc:
         raise UsageError(_flag_message(exc)) from None
-    typer.echo(render_query(m, result, fmt, get_scale(scale)), nl=False)
+    typer.echo(render_query(m, result, fmt.value, get_scale(scale.value)), nl=False)
     return 0
 
 
 @app.command()
 def show(
     model: Path = typer.Argument(..., metavar="MODEL", help="A model file."),
-    fmt: str = typer.Option("table", "--format", "-f", help="table or json."),
+    fmt: ShowFormat = typer.Option(ShowFormat.table, "--format", "-f", help="Output format."),
 ) -> int:
     """Show a model: nodes, states, parents, full CPTs and provenance."""
-    _choice(fmt, SHOW_FORMATS, "--format")
     from riskchain.model import load_model
     from riskchain.report.query import render_show
 
-    typer.echo(render_show(load_model(model), fmt), nl=False)
+    typer.echo(render_show(load_model(model), fmt.value), nl=False)
     return 0
 
 
@@ -289,14 +299,14 @@ def main(argv: list[str] | None = None) -> int:
     try:
         code = app(args=args, prog_name="riskchain", standalone_mode=False)
         return int(code or 0)
-    except click.exceptions.Exit as exc:
+    except typer.Exit as exc:
         return int(exc.exit_code or 0)
-    except click.ClickException as exc:
+    except _ClickException as exc:
         if _DEBUG["on"]:
             raise
         exc.show()
         return exc.exit_code
-    except click.exceptions.Abort:
+    except typer.Abort:
         typer.echo("aborted", err=True)
         return 130
     except RiskchainError as exc:

@@ -76,26 +76,48 @@ class ImpossibleEvidenceError(RiskchainError):
     Attributes
     ----------
     findings : list of str
-        The findings, written ``node=state`` (or ``node~likelihood``), that
-        cannot hold together; a minimal subset where one could be found.
+        The findings, written ``node=state`` (or ``node~(likelihoods)``), that
+        cannot hold together: a minimal subset where one could be found.
+    all_findings : list of str
+        Every finding of the question.
+    forced : list of str
+        The interventions in force (``node=state``), which the findings were
+        judged under.
     """
 
-    def __init__(self, findings: Sequence[str], all_findings: Sequence[str] | None = None):
+    def __init__(
+        self,
+        findings: Sequence[str],
+        all_findings: Sequence[str] | None = None,
+        forced: Sequence[str] = (),
+        context: str = "",
+    ):
         self.findings = list(findings)
         self.all_findings = list(all_findings or findings)
+        self.forced = list(forced)
+        where = f"{context}: " if context else ""
         if len(self.findings) == 1:
-            msg = (
-                f"the evidence is impossible under the model: {self.findings[0]} has probability 0"
-            )
+            msg = f"{where}the evidence is impossible under the model: {self.findings[0]} has probability 0"
         else:
             msg = (
-                "the evidence is impossible under the model: "
+                f"{where}the evidence is impossible under the model: "
                 + ", ".join(self.findings)
                 + " cannot all hold (probability 0)"
             )
-        if set(self.findings) != set(self.all_findings):
-            msg += f" [all findings: {', '.join(self.all_findings)}]"
+        if self.forced:
+            msg += (
+                f" once {', '.join(self.forced)} {'is' if len(self.forced) == 1 else 'are'} forced"
+            )
         super().__init__(msg)
+
+    def lines(self) -> list[str]:
+        out = [f"error: {self}"]
+        if set(self.findings) != set(self.all_findings):
+            out.append(f"    note: all findings: {', '.join(self.all_findings)}")
+        out.append(
+            "    hint: check the findings against the model's tables; a 0 in a CPT row rules a combination out"
+        )
+        return out
 
 
 class TooLargeError(RiskchainError):

@@ -350,7 +350,10 @@ class Model:
             parts = ",".join(f"{s}:{x:g}" for s, x in zip(m.states[k], v))
             return f"{m.names[k]}~({parts})"
 
-        return ImpossibleEvidenceError([text(x) for x in core], [text(x) for x in items])
+        forced_text = [f"{m.names[k]}={m.states[k][v]}" for k, v in forced.items()]
+        return ImpossibleEvidenceError(
+            [text(x) for x in core], [text(x) for x in items], forced_text
+        )
 
 
 def load_model(path: str | Path) -> Model:

@@ -45,7 +45,7 @@ def _rows(model: Model, result: QueryResult, scale: Scale) -> list[dict]:
         for state, p in dist.items():
             term = rng = ""
             if finding in ("observed", "forced"):
-                term = finding
+                term = finding if p == 1 else ""
             elif state == rep:
                 band = scale.classify(p)
                 if band is not None:
@@ -69,7 +69,7 @@ def _rows(model: Model, result: QueryResult, scale: Scale) -> list[dict]:
 
 def _estimate(p: float, finding: str | None, reported: bool, scale: Scale) -> str:
     if finding in ("observed", "forced"):
-        return f"{finding} (set by the question)"
+        return finding if p == 1 else ""
     if not reported:
         return ""
     band = scale.classify(p)
