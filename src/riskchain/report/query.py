@@ -21,7 +21,7 @@ def reported_state(states: tuple[str, ...] | list[str]) -> str | None:
     return states[1]
 
 
-def _findings_lines(result: QueryResult) -> list[str]:
+def _findings_lines(result: QueryResult, pad: bool = True) -> list[str]:
     def join(d: dict[str, str]) -> str:
         return ", ".join(f"{k}={v}" for k, v in d.items()) or "none"
 
@@ -29,10 +29,11 @@ def _findings_lines(result: QueryResult) -> list[str]:
         f"{k}~(" + ", ".join(f"{s}:{x:g}" for s, x in v.items()) + ")"
         for k, v in result.likelihood.items()
     )
+    sep = "  " if pad else ""
     return [
         f"observed (given): {join(result.given)}",
-        f"forced (do):      {join(result.do)}",
-        f"likelihood:       {lik or 'none'}",
+        f"forced (do):{sep}    {join(result.do)}" if pad else f"forced (do): {join(result.do)}",
+        f"likelihood:{sep}     {lik or 'none'}" if pad else f"likelihood: {lik or 'none'}",
     ]
 
 
@@ -45,7 +46,7 @@ def _rows(model: Model, result: QueryResult, scale: Scale) -> list[dict]:
         for state, p in dist.items():
             term = rng = ""
             if finding in ("observed", "forced"):
-                term = finding if p == 1 else ""
+                pass  # set by the question, not estimated: no word
             elif state == rep:
                 band = scale.classify(p)
                 if band is not None:
@@ -120,7 +121,7 @@ def render_query(
     engine = "" if result.engine == "fast" else f"engine: {result.engine}"
     if fmt == "md":
         lines = [f"**{title}** — {meta}", ""]
-        lines += [f"- {x}" for x in _findings_lines(result)]
+        lines += [f"- {x}" for x in _findings_lines(result, pad=False)]
         lines += [f"- {pe}", ""]
         if engine:
             lines += [f"- {engine}", ""]

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from riskchain.errors import Diagnostic, SpecError
+from riskchain.errors import Diagnostic, SpecError, UsageError
 
 # Alias expansion cap: a file may reuse anchors, but the expanded tree may not
 # exceed this many nodes beyond ten times the nodes actually written.
@@ -151,14 +151,22 @@ def _diag(path: str, line: int, col: int, msg: str, hint: str | None = None) -> 
 
 
 def read_text(path: str | Path, display: str | None = None) -> str:
-    """Read a file as UTF-8 text, refusing binary files with a located error."""
+    """Read a file as UTF-8 text, refusing binary files with a located error.
+
+    Raises
+    ------
+    UsageError
+        When the path does not exist or is a folder (a usage error, exit 2).
+    SpecError
+        When the file is binary or not UTF-8.
+    """
     name = display if display is not None else str(path)
     try:
         data = Path(path).read_bytes()
     except FileNotFoundError:
-        raise SpecError([_diag(name, 0, 0, "no such file")]) from None
+        raise UsageError(f"{name}: no such file") from None
     except IsADirectoryError:
-        raise SpecError([_diag(name, 0, 0, "is a directory, not a file")]) from None
+        raise UsageError(f"{name}: is a folder, not a file") from None
     except OSError as exc:
         raise SpecError([_diag(name, 0, 0, f"cannot read file: {exc.strerror}")]) from None
     return decode_text(data, name)
