@@ -27,6 +27,7 @@ _LETTERS = string.ascii_letters[1:]  # 'a' is the batch axis
 _EXPRESSIONS: dict = {}
 _MAX_EXPRESSIONS = 20_000
 _PLAN_CACHE_SIZE = 64
+_DIRECT_EINSUM = 20_000  # entries of the index space
 
 
 @dataclass
@@ -199,18 +200,25 @@ def contract(ops: Sequence[tuple[np.ndarray, Sequence[int]]], out: Sequence[int]
     terms = []
     arrays = []
     batched = False
+    work = 1  # entries of the full index space: the cost of a direct einsum
     for arr, vs in ops:
         b = arr.ndim == len(vs) + 1
+        if b and not batched:
+            work *= arr.shape[0]
         batched |= b
         sym = []
-        for v in vs:
+        for k, v in enumerate(vs):
             s = local.get(v)
             if s is None:
                 s = local[v] = _LETTERS[len(local)]
+                work *= arr.shape[k + b]
             sym.append(s)
         terms.append((_BATCH if b else "") + "".join(sym))
         arrays.append(arr)
     eq = ",".join(terms) + "->" + (_BATCH if batched else "") + "".join(local[v] for v in out)
+    if work <= _DIRECT_EINSUM:
+        # small tables: numpy's C loop beats planning a pairwise contraction
+        return np.einsum(eq, *arrays)
     key = (eq, *(a.shape for a in arrays))
     expr = _EXPRESSIONS.get(key)
     if expr is None:

@@ -25,6 +25,8 @@ from dataclasses import dataclass, field
 from riskchain.errors import TooLargeError
 
 BYTES_PER_ENTRY = 8
+# A junction tree this small costs less to run than a second triangulation search.
+_SMALL_TREE = 100_000
 DEFAULT_MAX_TABLE = 1 << 30  # bytes: 1 GiB
 
 
@@ -266,8 +268,8 @@ def _junction_tree(
         total = sum(math.prod(cards[u] for u in c) for c in cliques)
         if total < best_total:
             best, best_total = found, total
-        if len(adj) > 400 and best is not None:
-            break  # large networks: one heuristic is enough time spent
+        if best is not None and (best_total <= _SMALL_TREE or len(adj) > 400):
+            break  # small trees: nothing to gain; large networks: one search is enough
     if best is not None:
         comp = _build_tree(best[0], best[1], cards, factors, fidx, targets)
         if max_entries is None or comp.working <= max_entries:
