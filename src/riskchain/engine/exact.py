@@ -139,6 +139,8 @@ def infer(
             log_z = log_z + np.log(c.reshape(-1) if np.ndim(c) else np.full(1, c))
         for comp in plan.components:
             log_z = log_z + _run_component(comp, plan, values, model.cards, marginals, batch)
+    if not evidence and not soft:
+        log_z = np.zeros(batch)  # nothing observed: P(evidence) = 1 exactly, not 1 - rounding
     impossible = ~np.isfinite(log_z)
     for t, m in marginals.items():
         if m.ndim == 1:

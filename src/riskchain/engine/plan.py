@@ -280,15 +280,20 @@ def _junction_tree(
             comp.largest * BYTES_PER_ENTRY,
             max(len(c) for c in comp.cliques),
         )
-    # Every heuristic hit a clique above budget: size the plan anyway for the message.
-    _order, cliques, worst = _greedy_order(adj, cards, "minweight", math.inf)  # type: ignore[misc]
-    big = max(cliques, key=lambda c: sum(math.log(cards[u]) for u in c))
-    largest = math.exp(worst)
+    # Every search hit a clique above budget: size the best plan anyway, for the message.
+    best_working, best_largest, best_width = math.inf, 0.0, 0
+    for heuristic in ("minfill", "minweight"):
+        _, cliques, worst = _greedy_order(adj, cards, heuristic, math.inf)  # type: ignore[misc]
+        largest = math.exp(worst)
+        working = 2 * largest  # a lower bound: the messages come on top
+        if working < best_working:
+            width = len(max(cliques, key=lambda c: sum(math.log(cards[u]) for u in c)))
+            best_working, best_largest, best_width = working, largest, width
     raise TooLargeError(
-        2 * largest * BYTES_PER_ENTRY,
+        best_working * BYTES_PER_ENTRY,
         max_entries * BYTES_PER_ENTRY,
-        largest * BYTES_PER_ENTRY,
-        len(big),
+        best_largest * BYTES_PER_ENTRY,
+        best_width,
     )
 
 
