@@ -250,17 +250,7 @@ class Model:
                 entry["note"] = node.provenance.note
             if node.provenance.confidence:
                 entry["confidence"] = node.provenance.confidence
-            rows = getattr(node.table, "rows", ())
-            notes = [
-                {"row": r.key, **r.provenance.to_json()}
-                for r in [
-                    *rows,
-                    *([node.table.default] if getattr(node.table, "default", None) else []),
-                ]
-                if not r.provenance.empty
-            ]
-            if notes:
-                entry["row_notes"] = notes
+            entry["written"] = _written(node)
             nodes.append(entry)
         return {
             "id": spec.id,
@@ -354,6 +344,17 @@ class Model:
         return ImpossibleEvidenceError(
             [text(x) for x in core], [text(x) for x in items], forced_text
         )
+
+
+def _written(node) -> list[dict]:
+    """A node's numbers as the analyst wrote them: one entry per ``p`` or CPT row."""
+    table = node.table
+    if table.kind == "p":
+        return [{"row": "p", "value": table.dist.to_json()}]
+    out = []
+    for row in [*getattr(table, "rows", ()), *([table.default] if getattr(table, "default", None) else [])]:
+        out.append({"row": row.key, "value": row.dist.to_json(), **row.provenance.to_json()})
+    return out
 
 
 def load_model(path: str | Path) -> Model:

@@ -78,13 +78,14 @@ def csv_text(rows: Sequence[Sequence[object]], header: Sequence[str]) -> str:
 
 
 def json_text(data: object) -> str:
-    """Deterministic JSON: insertion order kept, NaN written as null."""
+    """Deterministic JSON: insertion order kept, floats to 12 significant digits
+    (so rounding noise such as 0.30000000000000004 does not show), NaN as null."""
     return json.dumps(_clean(data), indent=2, ensure_ascii=False) + "\n"
 
 
 def _clean(x: object) -> object:
-    if isinstance(x, float) and not math.isfinite(x):
-        return None
+    if isinstance(x, float):
+        return float(f"{x:.12g}") if math.isfinite(x) else None
     if isinstance(x, dict):
         return {k: _clean(v) for k, v in x.items()}
     if isinstance(x, (list, tuple)):
