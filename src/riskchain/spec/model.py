@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from riskchain.errors import SpecError, suggest
-from riskchain.spec.probability import Context
+from riskchain.spec.probability import FLOW_HINT, Context
 from riskchain.spec.tables import (
     CONFIDENCE_LEVELS,
     CptTable,
@@ -24,7 +24,7 @@ from riskchain.spec.tables import (
     parse_dist,
     parse_row_key,
 )
-from riskchain.spec.yamlsrc import Document, YNode, load_yaml, parse_yaml
+from riskchain.spec.yamlsrc import BLOCK_SCALAR_HINT, Document, YNode, load_yaml, parse_yaml
 
 FORMAT_VERSION = 1
 DEFAULT_STATES = ("no", "yes")
@@ -130,9 +130,12 @@ def build_model(doc: Document, default_id: str = "model") -> ModelSpec:
 
 def check_keys(node: YNode, allowed: tuple[str, ...], ctx: Context, where: str) -> None:
     """Report keys of a mapping that are not in ``allowed``."""
-    for key, knode, _ in node.pairs():
+    for key, knode, value in node.pairs():
         if key not in allowed:
-            hint = suggest(key, allowed) or f"allowed keys: {', '.join(allowed)}"
+            if knode.flow and value.is_null():
+                hint = FLOW_HINT  # the tail of a value cut at a comma, e.g. {p: beta(3, 7)}
+            else:
+                hint = suggest(key, allowed) or f"allowed keys: {', '.join(allowed)}"
             ctx.error(knode, f"unknown key '{key}' in {where}", hint)
 
 
@@ -251,6 +254,7 @@ class _Builder:
         self.root = root
         self.default_id = default_id
         self.sources: dict[str, SourceSpec] = {}
+        self.bad_parents: set[str] = set()  # nodes whose 'parents' could not be read
 
     def build(self) -> ModelSpec | None:
         ctx, root = self.ctx, self.root
@@ -283,7 +287,8 @@ class _Builder:
             ctx.error(nnode, "'nodes' is empty; a model needs at least one node")
             return None
         nodes = self._nodes(nnode)
-        targets = self._targets(root.get("targets"), nodes)
+        # checked against every node written, so a bad node does not hide a misspelt target
+        targets = self._targets(root.get("targets"), [k for k, _, _ in nnode.pairs()])
         if nodes is None:
             return None
         return ModelSpec(
@@ -308,12 +313,18 @@ class _Builder:
                 "add 'riskchain: 1' as the first line",
             )
             return
-        if vnode.scalar_type() != "int" or vnode.number() != FORMAT_VERSION:
-            ctx.error(
-                vnode,
-                f"unsupported format version '{vnode.text}'; this riskchain reads version {FORMAT_VERSION}",
-                "write 'riskchain: 1'",
-            )
+        kind = vnode.scalar_type()
+        if kind == "int" and vnode.number() == FORMAT_VERSION:
+            return
+        if kind == "int":
+            msg = f"unsupported format version '{vnode.text}'; this riskchain reads version {FORMAT_VERSION}"
+        elif vnode.is_scalar and vnode.style:
+            q = vnode.style if vnode.style in ("'", '"') else "'"
+            msg = f"the format version must be a plain whole number, not the quoted text {q}{vnode.text}{q}"
+        else:
+            found = vnode.text if kind == "float" else vnode.describe()
+            msg = f"the format version must be a whole number, found {found}"
+        ctx.error(vnode, msg, "write 'riskchain: 1'")
 
     def _sources(self, snode: YNode) -> None:
         ctx = self.ctx
@@ -336,13 +347,13 @@ class _Builder:
             }
             self.sources[sid] = SourceSpec(sid, title or sid, **details)
 
-    def _targets(self, tnode: YNode | None, nodes: dict[str, NodeSpec] | None) -> tuple[str, ...]:
+    def _targets(self, tnode: YNode | None, nodes: list[str]) -> tuple[str, ...]:
         if tnode is None:
             return ()
         names = _name_list(tnode, self.ctx, "targets")
         out: list[str] = []
         for name, item in names or []:
-            if nodes is not None and name not in nodes:
+            if name not in nodes:
                 self.ctx.error(item, f"unknown target '{name}'", suggest(name, nodes))
             elif name not in out:
                 out.append(name)
@@ -394,8 +405,8 @@ class _Builder:
             if nid not in states:
                 continue
             ps = parents[nid]
-            if any(p not in states for p in ps):
-                continue  # unknown parent or a parent with bad states: already reported
+            if nid in self.bad_parents or any(p not in states for p in ps):
+                continue  # bad or unknown parent, or a parent with bad states: already reported
             table = self._table(nid, body, states[nid], ps, {p: states[p] for p in ps}, ids)
             prov = provenance(body, ctx, self.sources, f"node '{nid}'")
             if table is None:
@@ -432,7 +443,11 @@ class _Builder:
                 continue
             name = item.text
             if not name.strip():
-                ctx.error(item, f"node '{nid}' has an empty state name")
+                ctx.error(
+                    item,
+                    f"node '{nid}' has an empty state name",
+                    BLOCK_SCALAR_HINT if item.style in (">", "|") else None,
+                )
                 ok = False
             elif name != name.strip():
                 ctx.error(item, f"state '{name}' of '{nid}' starts or ends with spaces")
@@ -457,10 +472,13 @@ class _Builder:
         if pnode is None:
             return ()
         names = _name_list(pnode, ctx, "parents")
+        if names is None:
+            self.bad_parents.add(nid)
         out: list[str] = []
         for name, item in names or []:
             if name == nid:
                 ctx.error(item, f"node '{nid}' lists itself as a parent")
+                self.bad_parents.add(nid)
             elif name not in ids:
                 ctx.error(item, f"unknown parent '{name}' of '{nid}'", suggest(name, ids))
                 out.append(name)  # keeps the node's table unchecked (its parent is unknown)
@@ -517,7 +535,29 @@ class _Builder:
         rows: list[Row] = []
         default: Row | None = None
         ok = True
-        for key, knode, value in cnode.pairs():
+        pairs = list(cnode.pairs())
+        cut: set[int] = set()
+        for i, (key, knode, value) in enumerate(pairs):
+            # Inside {...} a comma ends a key: {a=yes, b=no: 0.3} reads as the rows
+            # 'a=yes' (no value) and 'b=no'. Report the row as written, once.
+            if i in cut or not (knode.flow and value.is_null() and key != "default"):
+                continue
+            j = i
+            while j + 1 < len(pairs) and pairs[j][2].is_null():
+                j += 1
+            if j == i and j + 1 == len(pairs):
+                continue  # a single row without a value: reported by _row
+            cut.update(range(i, j + 1))
+            written = ", ".join(k for k, _, _ in pairs[i : j + 1])
+            ctx.error(
+                knode,
+                f"row '{written}' of '{nid}' is cut at its commas: inside {{...}} a comma ends a key",
+                "write rows in block style, one per line, or quote the key",
+            )
+            ok = False
+        for i, (key, knode, value) in enumerate(pairs):
+            if i in cut:
+                continue
             if key == "default":
                 row = self._row(nid, key, knode, value, states, {}, True)
                 if row is None:
@@ -538,7 +578,9 @@ class _Builder:
         if not rows and default is None:
             ctx.error(cnode, f"cpt of '{nid}' has no rows")
             return None
-        table = CptTable(tuple(rows), default, cnode.line, cnode.col)
+        # missing rows are reported at the 'cpt:' key, not at the first row
+        where = body.keynode("cpt") or cnode
+        table = CptTable(tuple(rows), default, where.line, where.col)
         if not check_coverage(nid, table, parents, parent_states, ctx):
             return None
         return table

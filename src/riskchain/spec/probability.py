@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from riskchain.errors import Diagnostic, suggest
 from riskchain.scales import DEFAULT_SCALE, Scale
-from riskchain.spec.yamlsrc import YNode
+from riskchain.spec.yamlsrc import BLOCK_SCALAR_HINT, YNode
 
 # Distributions must sum to 1 within this; they are then renormalized exactly.
 SUM_TOLERANCE = 1e-6
@@ -123,6 +123,13 @@ def parse_prob(node: YNode, ctx: Context, what: str = "probability") -> Prob | N
     if node.is_map:
         ctx.error(node, f"expected a {what}, found a mapping", _FORMS)
         return None
+    if node.style in (">", "|"):
+        ctx.error(
+            node,
+            f"expected a {what}, found a block of text started by '{node.style}'",
+            BLOCK_SCALAR_HINT,
+        )
+        return None
     kind = node.scalar_type()
     if kind in ("int", "float"):
         value = node.number()
@@ -182,7 +189,8 @@ def _in_unit(value: float, node: YNode, ctx: Context, kind: str, text: str) -> P
 
 def _parse_range(node: YNode, ctx: Context, what: str) -> Prob | None:
     if len(node.items) != 2:
-        ctx.error(node, f"a range is [low, high]; found a list of {len(node.items)} items")
+        n = len(node.items)
+        ctx.error(node, f"a range is [low, high]; found a list of {n} item{'s' if n != 1 else ''}")
         return None
     ends: list[float] = []
     for item in node.items:

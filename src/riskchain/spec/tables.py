@@ -230,7 +230,10 @@ def _parse_mapping_dist(
 
 
 def _g(x: float) -> str:
-    return f"{x:.6g}"
+    text = f"{x:.6g}"
+    if text == "1" and x != 1:
+        text = f"{x:.12g}"  # a sum just off 1 must not read "sums to 1, not 1"
+    return text
 
 
 def parse_row_key(
@@ -272,8 +275,8 @@ def parse_row_key(
             )
             ok = False
             continue
-        name, _, value = item.partition("=")
-        name, value = name.strip(), value.strip()
+        name, _, raw_value = item.partition("=")
+        name, value = name.strip(), raw_value.strip()
         if name not in parents:
             if name in all_nodes:
                 hint = (
@@ -298,15 +301,18 @@ def parse_row_key(
             when[name] = states
             continue
         chosen: list[str] = []
-        for alt in value.split("|"):
-            alt = alt.strip()
+        apos = offset + len(item) - len(raw_value)  # where the states start
+        for raw_alt in raw_value.split("|"):
+            alt = raw_alt.strip()
+            aoff = apos + len(raw_alt) - len(raw_alt.lstrip())
+            apos += len(raw_alt) + 1
             if alt not in states:
                 hint = suggest(alt, states) or f"the states of '{name}' are: {', '.join(states)}"
                 ctx.error(
                     knode,
                     f"'{name}' has no state '{alt}' (in row '{text}' of '{node_id}')",
                     hint,
-                    offset,
+                    aoff,
                 )
                 ok = False
                 break

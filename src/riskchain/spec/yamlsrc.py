@@ -22,6 +22,11 @@ from riskchain.errors import Diagnostic, SpecError, UsageError
 _EXPANSION_SLACK = 100_000
 _EXPANSION_FACTOR = 10
 
+BLOCK_SCALAR_HINT = (
+    "'>' and '|' at the start of a value begin a block of text in YAML; "
+    "quote values that start with them, e.g. '>=7.5'"
+)
+
 _NULL = re.compile(r"^(?:~|null|Null|NULL|)$")
 _BOOL = re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$")
 _INT = re.compile(r"^(?:[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)$")
@@ -173,23 +178,8 @@ def read_text(path: str | Path, display: str | None = None) -> str:
 
 
 def decode_text(data: bytes, name: str) -> str:
-    """Decode bytes as UTF-8; NUL bytes or invalid UTF-8 mean a binary file."""
+    """Decode bytes as UTF-8; NUL bytes mean a binary file, invalid UTF-8 another encoding."""
     nul = data.find(b"\x00")
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line, col = _position(data, exc.start)
-        raise SpecError(
-            [
-                _diag(
-                    name,
-                    line,
-                    col,
-                    f"not a text file: byte 0x{data[exc.start]:02x} is not valid UTF-8",
-                    "model and scenario files are UTF-8 YAML text",
-                )
-            ]
-        ) from None
     if nul >= 0:
         line, col = _position(data, nul)
         raise SpecError(
@@ -203,7 +193,21 @@ def decode_text(data: bytes, name: str) -> str:
                 )
             ]
         )
-    return text
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line, col = _position(data, exc.start)
+        raise SpecError(
+            [
+                _diag(
+                    name,
+                    line,
+                    col,
+                    f"not UTF-8 text: byte 0x{data[exc.start]:02x} is not valid UTF-8",
+                    "save the file as UTF-8; model and scenario files are UTF-8 YAML text",
+                )
+            ]
+        ) from None
 
 
 def _position(data: bytes, offset: int) -> tuple[int, int]:
@@ -227,9 +231,8 @@ def parse_yaml(text: str, name: str) -> Document:
     if not text.strip() or all(
         not ln.strip() or ln.lstrip().startswith("#") for ln in text.splitlines()
     ):
-        raise SpecError(
-            [_diag(name, 1, 1, "the file is empty", "a model file starts with 'riskchain: 1'")]
-        )
+        what = "the file is empty" if not text.strip() else "the file holds only comments"
+        raise SpecError([_diag(name, 1, 1, what, "a model file starts with 'riskchain: 1'")])
     composer = _Composer(name)
     root = composer.compose(text)
     if root is None:
@@ -282,8 +285,12 @@ class _Composer:
             return self._stream(events)
         except MarkedYAMLError as exc:
             mark = exc.problem_mark or exc.context_mark
-            if exc.context_mark is not None and "did not find expected" in (exc.problem or ""):
-                # an unclosed bracket is reported at end of input; point at its start
+            if exc.context_mark is not None and (
+                "did not find expected" in (exc.problem or "")
+                or "block scalar" in (exc.context or "")
+            ):
+                # an unclosed bracket is reported at end of input, a bad block scalar
+                # after its '>' or '|': point at where it starts
                 mark = exc.context_mark
             line, col = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
             problem = exc.problem or exc.context or "invalid YAML"
@@ -292,7 +299,8 @@ class _Composer:
                 msg += f" ({exc.context}" + (
                     " that starts here)" if mark is exc.context_mark else ")"
                 )
-            self.errors = [_diag(self.name, line, col, msg, _syntax_hint(problem, text, line))]
+            hint = _syntax_hint(problem, text, line, exc.context or "")
+            self.errors = [_diag(self.name, line, col, msg, hint)]
             return None
         except YAMLError as exc:
             self.errors = [_diag(self.name, 1, 1, f"YAML syntax error: {exc}")]
@@ -424,11 +432,12 @@ class _Composer:
             self.open_anchors.discard(anchor)
 
     def _check_expansion(self, line: int, col: int) -> None:
-        if self.expanded > _EXPANSION_SLACK + _EXPANSION_FACTOR * self.written:
+        cap = _EXPANSION_SLACK + _EXPANSION_FACTOR * self.written
+        if self.expanded > cap:
             self._fail(
                 line,
                 col,
-                f"aliases expand this file to more than {self.expanded:,} nodes; refusing it "
+                f"aliases expand this file to more than {cap:,} nodes; refusing it "
                 "(an alias-expansion bomb?)",
                 "use anchors and aliases sparingly; write repeated values out",
             )
@@ -497,7 +506,11 @@ class _Abort(Exception):
     pass
 
 
-def _syntax_hint(problem: str, text: str, line: int) -> str | None:
+def _syntax_hint(problem: str, text: str, line: int, context: str = "") -> str | None:
+    if "block scalar" in context:
+        return BLOCK_SCALAR_HINT
+    if "tab character" in problem:
+        return "YAML does not allow tabs for indentation; use spaces"
     if "cannot start any token" in problem:
         src = text.splitlines()[line - 1] if 0 < line <= len(text.splitlines()) else ""
         if "\t" in src:
