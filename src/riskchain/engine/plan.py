@@ -280,21 +280,30 @@ def _junction_tree(
             comp.largest * BYTES_PER_ENTRY,
             max(len(c) for c in comp.cliques),
         )
-    # Every search hit a clique above budget: size the best plan anyway, for the message.
-    best_working, best_largest, best_width = math.inf, 0.0, 0
+    # Every search hit a clique above budget: size the best plan anyway, for the message,
+    # with the estimate the budget is checked against (Component.working), not a lower
+    # bound: a user who raises the budget to the size reported must not be refused again.
+    best_comp = None
     for heuristic in ("minfill", "minweight"):
-        _, cliques, worst = _greedy_order(adj, cards, heuristic, math.inf)  # type: ignore[misc]
-        largest = math.exp(worst)
-        working = 2 * largest  # a lower bound: the messages come on top
-        if working < best_working:
-            width = len(max(cliques, key=lambda c: sum(math.log(cards[u]) for u in c)))
-            best_working, best_largest, best_width = working, largest, width
+        order, cliques, _ = _greedy_order(adj, cards, heuristic, math.inf)  # type: ignore[misc]
+        comp = _build_tree(order, cliques, cards, factors, fidx, targets)
+        if best_comp is None or comp.working < best_comp.working:
+            best_comp = comp
+    assert best_comp is not None
     raise TooLargeError(
-        best_working * BYTES_PER_ENTRY,
+        _as_float(best_comp.working) * BYTES_PER_ENTRY,
         max_entries * BYTES_PER_ENTRY,
-        best_largest * BYTES_PER_ENTRY,
-        best_width,
+        _as_float(best_comp.largest) * BYTES_PER_ENTRY,
+        max(len(c) for c in best_comp.cliques),
     )
+
+
+def _as_float(n: int) -> float:
+    """An entry count as a float (``inf`` beyond the float range)."""
+    try:
+        return float(n)
+    except OverflowError:
+        return math.inf
 
 
 def _build_tree(

@@ -1,0 +1,299 @@
+"""Shared test helpers: the repository networks (read once per session) and random networks.
+
+Networks
+--------
+``network(name)`` returns the :class:`~riskchain.io.bif.Imported` of
+``tests/data/networks/<name>.bif.gz``, read with :func:`riskchain.io.bif.read_bif`
+once per test session and kept in the module-level dict ``NETWORK_CACHE``.
+``network_import(name)`` is :func:`riskchain.io.bif.import_network` run on that
+same read (``read_bif`` is handed the cached one), kept in ``IMPORT_CACHE``.
+
+pgmpy's BIF reader is slow (about 115 s of CPU for all 24 networks) and so is
+the YAML round trip of ``import_network`` on the big ones, so when the
+collected tests need networks (a parameter named ``net`` or a
+``@pytest.mark.networks(...)`` marker; ``@pytest.mark.network_import`` for the
+round trip) the reads start at once in worker processes, longest first, and
+each round trip follows its read; ``network(name)`` then
+waits for that one. Set ``RISKCHAIN_TEST_READERS=0`` to do everything in the
+test process.
+
+Random networks
+---------------
+``random_network(rng, n)`` and the hypothesis strategy ``networks()`` build
+small random DAGs with random CPTs (zeros included); ``forward_sample`` draws
+a full joint state, interventions applied.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import warnings
+from collections.abc import Mapping
+from concurrent.futures import Future, ProcessPoolExecutor
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import strategies as st
+
+import riskchain.io.bif as bif
+from riskchain.compile import CompiledModel
+from riskchain.io.bif import Imported
+
+NETWORK_DIR = Path(__file__).resolve().parent / "data" / "networks"
+
+#: Every shared network, smallest file first (the order tests parametrize them in).
+NETWORKS: tuple[str, ...] = tuple(
+    p.name.removesuffix(".bif.gz")
+    for p in sorted(NETWORK_DIR.glob("*.bif.gz"), key=lambda p: (p.stat().st_size, p.name))
+)
+
+#: Networks compared with pgmpy's VariableElimination (tests/engine/test_exact_vs_pgmpy.py):
+#: all of them. Measured: with findings on a random subset of nodes pgmpy prunes every
+#: network (barren nodes, d-separation) to a small problem; the slowest query_pgmpy call
+#: (diabetes, munin3/4) takes 1-4 s. Questions whose exact plan would be large are drawn
+#: again in that file rather than handed to pgmpy, which has no memory guard.
+PGMPY_TRACTABLE: tuple[str, ...] = NETWORKS
+#: Networks whose pgmpy questions are drawn among nodes with at most ``ANCESTOR_LIMIT``
+#: ancestors ("targets near the findings"): munin1, the network whose plan for all
+#: nodes is over the default budget.
+PGMPY_FEW_ANCESTORS: frozenset[str] = frozenset({"munin1"})
+ANCESTOR_LIMIT = 40
+
+NETWORK_CACHE: dict[str, Imported] = {}
+IMPORT_CACHE: dict[str, tuple[str, CompiledModel]] = {}
+_PENDING: dict[str, Future] = {}  # reads under way
+_IMPORT_PENDING: dict[str, Future] = {}  # import round trips under way
+_WANT_IMPORT: set[str] = set()
+_POOL: ProcessPoolExecutor | None = None
+
+
+def network_path(name: str) -> Path:
+    """Path of a shared network file."""
+    return NETWORK_DIR / f"{name}.bif.gz"
+
+
+def import_with(imp: Imported, path: Path) -> tuple[str, CompiledModel]:
+    """``bif.import_network(path)`` with ``read_bif`` handing over ``imp`` (no second parse)."""
+    original = bif.read_bif
+
+    def cached_read(p):
+        assert str(p) == str(path), (p, path)
+        return imp
+
+    bif.read_bif = cached_read
+    try:
+        return bif.import_network(path)
+    finally:
+        bif.read_bif = original
+
+
+def _import_job(imp: Imported, path: Path):
+    """Worker job: the import round trip on a read made earlier; errors go to the test."""
+    try:
+        return import_with(imp, path), None
+    except Exception as exc:
+        return None, exc
+
+
+def _store(name: str, imp: Imported) -> None:
+    NETWORK_CACHE[name] = imp
+    if name in _WANT_IMPORT and _POOL is not None:
+        _IMPORT_PENDING[name] = _POOL.submit(_import_job, imp, network_path(name))
+
+
+def _pump() -> None:
+    """Take in the reads that are done and hand their import round trips to the workers."""
+    for name, fut in list(_PENDING.items()):
+        if fut.done():
+            del _PENDING[name]
+            _store(name, fut.result())
+
+
+def network(name: str) -> Imported:
+    """The network ``name`` as read by ``read_bif``; read once per session."""
+    _pump()
+    if name not in NETWORK_CACHE:
+        fut = _PENDING.pop(name, None)
+        _store(name, fut.result() if fut is not None else bif.read_bif(network_path(name)))
+    return NETWORK_CACHE[name]
+
+
+def network_import(name: str) -> tuple[str, CompiledModel]:
+    """``import_network`` of the shared network ``name``, on the session's single read."""
+    imp = network(name)
+    if name not in IMPORT_CACHE:
+        fut = _IMPORT_PENDING.pop(name, None)
+        if fut is None:
+            IMPORT_CACHE[name] = import_with(imp, network_path(name))
+        else:
+            result, error = fut.result()
+            if error is not None:
+                raise error
+            IMPORT_CACHE[name] = result
+    return IMPORT_CACHE[name]
+
+
+def compiled(name: str) -> CompiledModel:
+    """The compiled model of network ``name`` (see :func:`network`)."""
+    return network(name).model
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "networks(*names): shared networks the test reads (read ahead of time)"
+    )
+    config.addinivalue_line(
+        "markers", "network_import: the test calls network_import(net) (run ahead of time)"
+    )
+
+
+def _wanted_networks(items: list[pytest.Item]) -> dict[str, bool]:
+    """Networks the items need, in order of first need -> whether the import is needed."""
+    wanted: dict[str, bool] = {}
+    for item in items:
+        names: list[str] = []
+        callspec = getattr(item, "callspec", None)
+        if callspec is not None and isinstance(callspec.params.get("net"), str):
+            names.append(callspec.params["net"])
+        for mark in item.iter_markers("networks"):
+            names.extend(mark.args)
+        imports = item.get_closest_marker("network_import") is not None
+        for n in names:
+            wanted[n] = wanted.get(n, False) or imports
+    return {n: v for n, v in wanted.items() if n in NETWORKS and n not in NETWORK_CACHE}
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Start reading the networks the collected tests need, in worker processes.
+
+    Reads are queued first, longest first; each import round trip is queued as
+    soon as the test process takes in the read it works on.
+    """
+    global _POOL
+    wanted = _wanted_networks(session.items)
+    workers = int(os.environ.get("RISKCHAIN_TEST_READERS", min(2, os.cpu_count() or 1)))
+    if len(wanted) < 2 or workers < 1:
+        return
+    with warnings.catch_warnings():
+        # imported once here so forked readers do not each pay for it
+        warnings.simplefilter("ignore")
+        import pgmpy.readwrite  # noqa: F401
+    methods = multiprocessing.get_all_start_methods()
+    ctx = multiprocessing.get_context("fork" if "fork" in methods else None)
+    _POOL = ProcessPoolExecutor(max_workers=workers, mp_context=ctx)
+    _WANT_IMPORT.update(n for n, with_import in wanted.items() if with_import)
+    # longest first (the BIF text size is a fair proxy for pgmpy's parsing time), so
+    # that no long read is left for the end with one worker idle
+    for name in sorted(wanted, key=_text_size, reverse=True):
+        _PENDING[name] = _POOL.submit(bif.read_bif, network_path(name))
+
+
+def _text_size(name: str) -> int:
+    """Uncompressed size of a network file (the gzip trailer's ISIZE field)."""
+    with open(network_path(name), "rb") as fh:
+        fh.seek(-4, os.SEEK_END)
+        return int.from_bytes(fh.read(4), "little")
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    _pump()
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    if _POOL is not None:
+        _POOL.shutdown(wait=False, cancel_futures=True)
+
+
+# ----------------------------------------------------------------------------- random networks
+
+
+def random_network(
+    rng: np.random.Generator,
+    n: int,
+    max_card: int = 4,
+    max_parents: int = 3,
+    zero_rate: float = 0.2,
+) -> CompiledModel:
+    """A random DAG over ``n`` nodes (file order shuffled) with random CPTs.
+
+    About ``zero_rate`` of the CPT entries are 0 (every row keeps a positive
+    entry), and some rows are deterministic.
+    """
+    topo = rng.permutation(n)  # topo[k] is the k-th node in a topological order
+    cards = [int(rng.integers(2, max_card + 1)) for _ in range(n)]
+    parents: dict[str, list[str]] = {}
+    tables: dict[str, np.ndarray] = {}
+    names = [f"v{i}" for i in range(n)]
+    for k, v in enumerate(topo):
+        earlier = topo[:k]
+        npar = int(rng.integers(0, min(max_parents, k) + 1))
+        ps = [int(p) for p in rng.choice(earlier, size=npar, replace=False)] if npar else []
+        parents[names[v]] = [names[p] for p in ps]
+        shape = (*(cards[p] for p in ps), cards[v])
+        arr = rng.dirichlet(np.full(cards[v], 0.7), size=shape[:-1] or None).reshape(shape)
+        arr = np.where(rng.random(shape) < zero_rate, 0.0, arr)
+        rows = arr.reshape(-1, cards[v])
+        for r in range(rows.shape[0]):
+            if rng.random() < 0.1:  # deterministic row
+                rows[r] = 0.0
+                rows[r, rng.integers(cards[v])] = 1.0
+            elif rows[r].sum() == 0:
+                rows[r, rng.integers(cards[v])] = 1.0
+        tables[names[v]] = (rows / rows.sum(axis=1, keepdims=True)).reshape(shape)
+    states = [[f"s{j}" for j in range(c)] for c in cards]
+    return CompiledModel.from_tables("random", names, states, parents, tables)
+
+
+@st.composite
+def networks(draw, min_nodes: int = 2, max_nodes: int = 7, max_card: int = 4, max_parents: int = 3):
+    """Hypothesis strategy: ``(model, rng)`` for a random network and a generator for the query."""
+    n = draw(st.integers(min_nodes, max_nodes))
+    seed = draw(st.integers(0, 2**32 - 1))
+    zero_rate = draw(st.sampled_from([0.0, 0.2, 0.4]))
+    rng = np.random.default_rng(seed)
+    model = random_network(rng, n, max_card=max_card, max_parents=max_parents, zero_rate=zero_rate)
+    return model, rng
+
+
+def forward_sample(
+    model: CompiledModel, rng: np.random.Generator, do: Mapping[int, int] | None = None
+) -> list[int]:
+    """One full joint state drawn from the model with interventions ``do`` applied."""
+    do = dict(do or {})
+    x = [0] * len(model)
+    for v in model.topological_order():
+        if v in do:
+            x[v] = do[v]
+            continue
+        p = model.cpts[v][tuple(x[q] for q in model.parents[v])]
+        x[v] = int(rng.choice(len(p), p=p))
+    return x
+
+
+def ancestors(
+    model: CompiledModel, v: int, cut: frozenset[int] | set[int] = frozenset()
+) -> set[int]:
+    """Strict ancestors of ``v`` (nodes in ``cut`` have lost their parents)."""
+    seen: set[int] = set()
+    stack = [] if v in cut else list(model.parents[v])
+    while stack:
+        u = stack.pop()
+        if u not in seen:
+            seen.add(u)
+            if u not in cut:
+                stack.extend(model.parents[u])
+    return seen
+
+
+def descendants(model: CompiledModel, v: int) -> set[int]:
+    """Strict descendants of ``v``."""
+    seen: set[int] = set()
+    stack = list(model.children[v])
+    while stack:
+        u = stack.pop()
+        if u not in seen:
+            seen.add(u)
+            stack.extend(model.children[u])
+    return seen
