@@ -27,7 +27,9 @@ def command_time(argv: list[str], repeat: int) -> float:
     """Median wall time of a whole process, in seconds (fails loudly if it fails)."""
 
     def once() -> None:
-        subprocess.run(argv, check=True, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        subprocess.run(
+            argv, check=True, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
 
     once()  # warm the file cache
     return median_time(once, repeat)

@@ -45,7 +45,9 @@ def main() -> None:
     parser.add_argument("--questions", type=int, default=30)
     args = parser.parse_args()
     VariableElimination = _variable_elimination()
-    print(f"{'network':<12}{'nodes':>6}{'riskchain ms':>14}{'pgmpy ms':>10}{'speed-up':>10}   (median per question)")
+    print(
+        f"{'network':<12}{'nodes':>6}{'riskchain ms':>14}{'pgmpy ms':>10}{'speed-up':>10}   (median per question)"
+    )
     for name in args.networks:
         m = read_network(name)
         qs = questions(m, args.questions)

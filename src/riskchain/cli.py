@@ -169,7 +169,9 @@ def _flag_message(exc: UsageError) -> str:
 
 @app.command()
 def validate(
-    paths: list[str] = typer.Argument(..., metavar="PATH...", help="Model files, or folders of them."),
+    paths: list[str] = typer.Argument(
+        ..., metavar="PATH...", help="Model files, or folders of them."
+    ),
 ) -> int:
     """Check model files; report every problem as path:line:col (exit 0 valid, 1 invalid)."""
     from riskchain.validate import validate_paths

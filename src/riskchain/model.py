@@ -352,7 +352,10 @@ def _written(node) -> list[dict]:
     if table.kind == "p":
         return [{"row": "p", "value": table.dist.to_json()}]
     out = []
-    for row in [*getattr(table, "rows", ()), *([table.default] if getattr(table, "default", None) else [])]:
+    for row in [
+        *getattr(table, "rows", ()),
+        *([table.default] if getattr(table, "default", None) else []),
+    ]:
         out.append({"row": row.key, "value": row.dist.to_json(), **row.provenance.to_json()})
     return out
 

@@ -59,7 +59,9 @@ def validate_file(path: str | Path) -> FileReport:
         return FileReport(name, "model", list(exc.diagnostics))
     n = len(spec.nodes)
     edges = sum(len(node.parents) for node in spec.nodes.values())
-    return FileReport(name, "model", [], f"model '{spec.id}': {_count(n, 'node')}, {_count(edges, 'edge')}")
+    return FileReport(
+        name, "model", [], f"model '{spec.id}': {_count(n, 'node')}, {_count(edges, 'edge')}"
+    )
 
 
 def _count(n: int, word: str) -> str:

@@ -163,7 +163,9 @@ def render_show(model: Model, fmt: str = "table") -> str:
         for entry in node["written"]:
             lines.append(f"    {entry['row']}: {_written_text(entry['value'])}")
             extra = {k: entry[k] for k in ("sources", "confidence", "note") if k in entry}
-            lines += [f"      {k}: {', '.join(v) if isinstance(v, list) else v}" for k, v in extra.items()]
+            lines += [
+                f"      {k}: {', '.join(v) if isinstance(v, list) else v}" for k, v in extra.items()
+            ]
         lines.append("  table:")
         lines += ["    " + x for x in _cpt_lines(model, node)]
     return "\n".join(lines) + "\n"
