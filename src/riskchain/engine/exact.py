@@ -28,6 +28,9 @@ _EXPRESSIONS: dict = {}
 _MAX_EXPRESSIONS = 20_000
 _PLAN_CACHE_SIZE = 64
 _DIRECT_EINSUM = 20_000  # entries of the index space
+# Above this many entries, tables are multiplied in place into one array: pairwise
+# contraction (tensordot) would hold several transposed copies of a large table.
+_IN_PLACE = 1 << 22
 
 
 @dataclass
@@ -221,6 +224,8 @@ def contract(ops: Sequence[tuple[np.ndarray, Sequence[int]]], out: Sequence[int]
     if work <= _DIRECT_EINSUM:
         # small tables: numpy's C loop beats planning a pairwise contraction
         return np.einsum(eq, *arrays)
+    if work > _IN_PLACE:
+        return _product_then_sum(ops, out, batched)
     key = (eq, *(a.shape for a in arrays))
     expr = _EXPRESSIONS.get(key)
     if expr is None:
@@ -230,6 +235,45 @@ def contract(ops: Sequence[tuple[np.ndarray, Sequence[int]]], out: Sequence[int]
             _EXPRESSIONS.clear()
         expr = _EXPRESSIONS[key] = opt_einsum.contract_expression(eq, *(a.shape for a in arrays))
     return expr(*arrays)
+
+
+def _product_then_sum(
+    ops: Sequence[tuple[np.ndarray, Sequence[int]]], out: Sequence[int], batched: bool
+) -> np.ndarray:
+    """The same sum-product as :func:`contract`, holding one table of the full index
+    space: the largest operand is broadcast into it once, the others multiplied in
+    place, then the variables not in ``out`` are summed away."""
+    order = list(dict.fromkeys([*out, *(v for _, vs in ops for v in vs)]))
+    pos = {v: i + batched for i, v in enumerate(order)}
+    dims = [0] * (len(order) + batched)
+    batch = 1
+    for arr, vs in ops:
+        b = arr.ndim == len(vs) + 1
+        if b:
+            batch = arr.shape[0]
+        for k, v in enumerate(vs):
+            dims[pos[v]] = arr.shape[k + b]
+    if batched:
+        dims[0] = batch
+
+    def view(arr: np.ndarray, vs: Sequence[int]) -> np.ndarray:
+        """``arr`` with its axes moved to their place in ``order`` and size-1 axes elsewhere."""
+        b = arr.ndim == len(vs) + 1
+        src = ([0] if b else []) + [pos[v] for v in vs]
+        perm = np.argsort(src)
+        shape = [1] * len(dims)
+        for axis in src:
+            shape[axis] = dims[axis]
+        return arr.transpose(perm).reshape(shape) if len(src) else arr.reshape(shape)
+
+    first = max(range(len(ops)), key=lambda i: ops[i][0].size)
+    table = np.empty(dims)
+    table[...] = view(*ops[first])
+    for i, (arr, vs) in enumerate(ops):
+        if i != first:
+            table *= view(arr, vs)
+    keep = len(out) + batched
+    return table.sum(axis=tuple(range(keep, len(dims)))) if keep < len(dims) else table
 
 
 def _normalize(msg: np.ndarray, nvars: int) -> tuple[np.ndarray, np.ndarray]:
