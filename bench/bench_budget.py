@@ -14,7 +14,6 @@ import resource
 import time
 
 from _common import read_network
-
 from riskchain.engine.exact import infer
 from riskchain.errors import TooLargeError, format_bytes
 
