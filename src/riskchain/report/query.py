@@ -6,9 +6,6 @@ from riskchain.model import Model, QueryResult
 from riskchain.report.text import align, csv_text, json_text, markdown_table, pct, prob
 from riskchain.scales import DEFAULT_SCALE, Scale
 
-QUERY_FORMATS = ("table", "json", "csv", "md")
-SHOW_FORMATS = ("table", "json")
-
 
 def reported_state(states: tuple[str, ...] | list[str]) -> str | None:
     """The state a binary node's estimative term describes: ``yes`` if it has one

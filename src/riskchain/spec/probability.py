@@ -85,19 +85,6 @@ class Prob:
     def uncertain(self) -> bool:
         return self.kind in ("term", "range", "beta")
 
-    def complement(self) -> Prob:
-        """The probability of the other state of a binary node."""
-        return Prob(
-            1.0 - self.point,
-            self.kind,
-            1.0 - self.high,
-            1.0 - self.low,
-            f"1 - ({self.text})",
-            self.params[::-1],
-            self.line,
-            self.col,
-        )
-
     def to_json(self) -> dict:
         out: dict = {"point": self.point, "kind": self.kind, "text": self.text}
         if self.kind in ("term", "range"):
@@ -105,11 +92,6 @@ class Prob:
         if self.kind == "beta":
             out["beta"] = list(self.params)
         return out
-
-
-def number(p: float, text: str | None = None) -> Prob:
-    """A point probability that was not written in a file (e.g. from an import)."""
-    return Prob(p, "number", p, p, text if text is not None else repr(p))
 
 
 def parse_prob(node: YNode, ctx: Context, what: str = "probability") -> Prob | None:

@@ -8,7 +8,6 @@ logic gates, ...) plug in here as further :class:`Table` subclasses.
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -392,8 +391,3 @@ def check_coverage(
             )
             ok = False
     return ok
-
-
-def all_combinations(parents: Sequence[str], parent_states: dict[str, tuple[str, ...]]):
-    """Every parent combination, first parent slowest (the order of the CPT array)."""
-    return itertools.product(*(parent_states[p] for p in parents))
