@@ -196,7 +196,16 @@ def validate(
 
 @app.command()
 def query(
-    model: Path = typer.Argument(..., metavar="MODEL", help="A model file."),
+    model: Path = typer.Argument(
+        ..., metavar="MODEL|SCENARIOS", help="A model file, or a scenario file (with --scenario)."
+    ),
+    scenario: str | None = typer.Option(
+        None,
+        "--scenario",
+        "-s",
+        metavar="ID",
+        help="With a scenario file: ask on top of this scenario (its findings and numbers).",
+    ),
     given: list[str] = typer.Option(
         [], "--given", "-g", metavar="NODE=STATE", help="Observe a node (conditioning). Repeatable."
     ),
@@ -237,19 +246,127 @@ def query(
     """Ask a what-if question: posteriors of the targets given findings and interventions."""
     budget = parse_size(max_table)
     ev, dv, lk = _pairs(given, "--given"), _pairs(do, "--do"), _likelihoods(likelihood)
-    from riskchain.model import load_model
+    from riskchain.analysis.scenarios import ask
     from riskchain.report.query import render_query
     from riskchain.scales import get_scale
 
-    m = load_model(model)
     try:
-        result = m.query(
-            given=ev, do=dv, likelihood=lk, targets=target or None, engine=engine, max_table=budget
+        m, result = ask(
+            model,
+            scenario,
+            given=ev,
+            do=dv,
+            likelihood=lk,
+            targets=target or None,
+            engine=engine.value,
+            max_table=budget,
         )
     except UsageError as exc:
         raise UsageError(_flag_message(exc)) from None
     typer.echo(render_query(m, result, fmt.value, get_scale(scale.value)), nl=False)
     return 0
+
+
+class TableFormat(str, Enum):
+    table = "table"
+    md = "md"
+    csv = "csv"
+    json = "json"
+    html = "html"
+
+
+@app.command()
+def run(
+    scenarios: Path = typer.Argument(..., metavar="SCENARIOS", help="A scenario file."),
+    scenario: list[str] = typer.Option(
+        [],
+        "--scenario",
+        "-s",
+        metavar="ID",
+        help="Run only this scenario (repeatable; default: all).",
+    ),
+    target: list[str] = typer.Option(
+        [],
+        "--target",
+        "-t",
+        metavar="NODE",
+        help="Node to report (default: the file's targets). Repeatable.",
+    ),
+    fmt: QueryFormat = typer.Option(QueryFormat.table, "--format", "-f", help="Output format."),
+    scale: ScaleName = typer.Option(ScaleName.icd203, "--scale", help="Scale of estimative words."),
+) -> int:
+    """Run the scenarios of a scenario file: each scenario's findings and posteriors."""
+    from riskchain.analysis.scenarios import run_scenarios
+    from riskchain.report.risktable import render_run
+    from riskchain.scales import get_scale
+
+    result = run_scenarios(scenarios, scenario or None, target or None)
+    typer.echo(render_run(result, fmt.value, get_scale(scale.value)), nl=False)
+    _warn_impossible(result)
+    return 0
+
+
+@app.command()
+def table(
+    scenarios: Path = typer.Argument(..., metavar="SCENARIOS", help="A scenario file."),
+    fmt: TableFormat = typer.Option(TableFormat.table, "--format", "-f", help="Output format."),
+    output: Path | None = typer.Option(
+        None,
+        "--output",
+        "-o",
+        metavar="FILE",
+        help="Write to FILE (atomically) instead of the terminal.",
+    ),
+    scale: ScaleName = typer.Option(ScaleName.icd203, "--scale", help="Scale of estimative words."),
+    scenario: list[str] = typer.Option(
+        [],
+        "--scenario",
+        "-s",
+        metavar="ID",
+        help="Only these scenarios (repeatable; the baseline is always shown).",
+    ),
+    bands: bool = typer.Option(
+        False, "--nrr-bands", help="Add the UK NRR logarithmic likelihood band of each probability."
+    ),
+    date: str | None = typer.Option(
+        None, "--date", metavar="YYYY-MM-DD", help="Date printed as 'produced' (default: today)."
+    ),
+) -> int:
+    """The risk table: one row per target outcome, one column group per scenario."""
+    import datetime as dt
+
+    produced = None
+    if date is not None:
+        try:
+            produced = dt.date.fromisoformat(date)
+        except ValueError:
+            raise typer.BadParameter(
+                f"'{date}' is not a date YYYY-MM-DD", param_hint="--date"
+            ) from None
+    if output is not None and output.parent and not output.parent.exists():
+        raise UsageError(f"-o {output}: no such folder '{output.parent}'")
+    from riskchain.analysis.risktable import risk_table
+    from riskchain.analysis.scenarios import run_scenarios
+    from riskchain.report.risktable import render_risk_table
+    from riskchain.scales import get_scale
+
+    result = run_scenarios(scenarios, scenario or None, include_baseline=True)
+    text = render_risk_table(risk_table(result, get_scale(scale.value), produced, bands), fmt.value)
+    if output is None:
+        typer.echo(text, nl=False)
+    else:
+        from riskchain.io.files import atomic_write
+
+        atomic_write(output, text)
+        typer.echo(f"wrote {output}", err=True)
+    _warn_impossible(result)
+    return 0
+
+
+def _warn_impossible(result) -> None:
+    for res in result.results:
+        if res.impossible is not None:
+            typer.echo(f"warning: scenario '{res.id}': {res.impossible}", err=True)
 
 
 @app.command()

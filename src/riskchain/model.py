@@ -57,6 +57,8 @@ class QueryResult:
     posteriors: dict[str, dict[str, float]]
     engine: str = "fast"
     targets: list[str] = field(default_factory=list)
+    scenario: str | None = None  # set when the question was asked on top of a scenario
+    set_nodes: list[str] = field(default_factory=list)  # nodes whose numbers the scenario replaced
 
     def finding(self, node: str) -> str | None:
         """``"observed"``, ``"forced"``, ``"likelihood"`` or None for a node."""
@@ -78,6 +80,7 @@ class QueryResult:
             "evidence_probability": self.evidence_probability,
             "posteriors": {k: dict(v) for k, v in self.posteriors.items()},
             "engine": self.engine,
+            **({"scenario": self.scenario, "set": list(self.set_nodes)} if self.scenario else {}),
         }
 
 
@@ -217,6 +220,11 @@ class Model:
             engine=engine,
             targets=[m.names[t] for t in tidx],
         )
+
+    def with_tables(self, tables: Mapping[str, np.ndarray]) -> Model:
+        """A copy whose CPTs of the named nodes are replaced (same shape, rows summing to 1)."""
+        m = self.compiled
+        return Model(self.spec, m.with_cpts({m.node(k): v for k, v in tables.items()}))
 
     def to_pgmpy(self):
         """The model as a ``pgmpy.models.DiscreteBayesianNetwork`` (imports pgmpy)."""

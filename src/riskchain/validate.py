@@ -47,13 +47,31 @@ def expand_paths(paths: Iterable[str | Path]) -> list[Path]:
 
 
 def validate_file(path: str | Path) -> FileReport:
-    """Validate one model file; never raises for problems in the file itself."""
+    """Validate one model or scenario file; never raises for problems in the file itself.
+
+    A scenario file is checked with its model, and each scenario's findings are
+    checked to be possible under the model.
+    """
     from riskchain.compile import compile_spec
-    from riskchain.spec.model import load_model_spec
+    from riskchain.spec.model import build_model
+    from riskchain.spec.scenario import build_scenarios, is_scenario_document
+    from riskchain.spec.yamlsrc import load_yaml
 
     name = str(path)
     try:
-        spec = load_model_spec(path, name)
+        doc = load_yaml(path, name)
+        if is_scenario_document(doc):
+            sf = build_scenarios(doc, Path(path))
+            problems = _impossible_scenarios(sf)
+            if problems:
+                return FileReport(name, "scenario", problems)
+            return FileReport(
+                name,
+                "scenario",
+                [],
+                f"{_count(len(sf.scenarios), 'scenario')} on model '{sf.model.id}', baseline '{sf.baseline}'",
+            )
+        spec = build_model(doc, default_id=Path(path).stem)
         compile_spec(spec)
     except SpecError as exc:
         return FileReport(name, "model", list(exc.diagnostics))
@@ -62,6 +80,31 @@ def validate_file(path: str | Path) -> FileReport:
     return FileReport(
         name, "model", [], f"model '{spec.id}': {_count(n, 'node')}, {_count(edges, 'edge')}"
     )
+
+
+def _impossible_scenarios(sf) -> list[Diagnostic]:
+    from riskchain.analysis.scenarios import scenario_model
+    from riskchain.errors import ImpossibleEvidenceError
+    from riskchain.model import Model
+
+    model = Model(sf.model)
+    out = []
+    for s in sf.scenarios.values():
+        try:
+            scenario_model(model, s).query(
+                given=s.given, do=s.do, likelihood=s.likelihood, targets=[]
+            )
+        except ImpossibleEvidenceError as exc:
+            out.append(
+                Diagnostic(
+                    sf.path,
+                    s.line,
+                    s.col,
+                    f"scenario '{s.id}': {exc}",
+                    "a finding, or a number set by the scenario, rules the others out; check the model's zeros",
+                )
+            )
+    return out
 
 
 def _count(n: int, word: str) -> str:

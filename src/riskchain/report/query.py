@@ -19,6 +19,8 @@ def reported_state(states: tuple[str, ...] | list[str]) -> str | None:
 
 
 def _findings_lines(result: QueryResult, pad: bool = True) -> list[str]:
+    """What the question observed, forced and softened (and the scenario it built on)."""
+
     def join(d: dict[str, str]) -> str:
         return ", ".join(f"{k}={v}" for k, v in d.items()) or "none"
 
@@ -26,12 +28,17 @@ def _findings_lines(result: QueryResult, pad: bool = True) -> list[str]:
         f"{k}~(" + ", ".join(f"{s}:{x:g}" for s, x in v.items()) + ")"
         for k, v in result.likelihood.items()
     )
-    sep = "  " if pad else ""
-    return [
-        f"observed (given): {join(result.given)}",
-        f"forced (do):{sep}    {join(result.do)}" if pad else f"forced (do): {join(result.do)}",
-        f"likelihood:{sep}     {lik or 'none'}" if pad else f"likelihood: {lik or 'none'}",
+    items = []
+    if result.scenario:
+        own = f" (its own numbers for: {', '.join(result.set_nodes)})" if result.set_nodes else ""
+        items.append(("scenario:", result.scenario + own))
+    items += [
+        ("observed (given):", join(result.given)),
+        ("forced (do):", join(result.do)),
+        ("likelihood:", lik or "none"),
     ]
+    width = max(len(k) for k, _ in items) if pad else 0
+    return [f"{k.ljust(width)} {v}" for k, v in items]
 
 
 def _rows(model: Model, result: QueryResult, scale: Scale) -> list[dict]:

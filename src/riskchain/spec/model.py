@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from riskchain.errors import SpecError, suggest
+from riskchain.spec.impact import Impact, parse_node_impact
 from riskchain.spec.probability import FLOW_HINT, Context
 from riskchain.spec.tables import (
     CONFIDENCE_LEVELS,
@@ -41,6 +42,8 @@ NODE_KEYS = (
     "source",
     "sources",
     "confidence",
+    "impact",
+    "adverse",
 )
 SOURCE_KEYS = ("title", "date", "url", "publisher", "note")
 ROW_KEYS = ("p", "note", "source", "sources", "confidence")
@@ -83,6 +86,25 @@ class NodeSpec:
     description: str | None = None
     line: int = 0
     col: int = 0
+    adverse: tuple[str, ...] = ()
+    impact: dict[str, Impact] = field(default_factory=dict)
+
+    def outcome_states(self) -> tuple[str, ...]:
+        """The states a risk table reports: ``adverse`` if given; for a binary node
+        its ``yes`` state (else its second state); for a graded node every state."""
+        if self.adverse:
+            return self.adverse
+        if len(self.states) == 2:
+            yes = [s for s in self.states if s.lower() == "yes"]
+            return (yes[0] if yes else self.states[1],)
+        return self.states
+
+    def impact_of(self, state: str) -> Impact | None:
+        """The impact of this node being in ``state`` (a single impact applies to
+        every reported state)."""
+        if state in self.impact:
+            return self.impact[state]
+        return self.impact.get("*") if state in self.outcome_states() else None
 
 
 @dataclass(frozen=True)
@@ -414,10 +436,43 @@ class _Builder:
                 continue
             label = text_field(body.get("label"), ctx, "label") or nid
             description = text_field(body.get("description"), ctx, "description")
+            adverse = self._adverse(nid, body, states[nid])
+            inode = body.get("impact")
+            impact = parse_node_impact(inode, states[nid], ctx, nid) if inode is not None else {}
+            if adverse is None or impact is None:
+                good = False
+                continue
             nodes[nid] = NodeSpec(
-                nid, label, states[nid], ps, table, prov, description, knode.line, knode.col
+                nid,
+                label,
+                states[nid],
+                ps,
+                table,
+                prov,
+                description,
+                knode.line,
+                knode.col,
+                adverse,
+                impact,
             )
         return nodes if good and len(nodes) == len(ids) else None
+
+    def _adverse(self, nid: str, body: YNode, states: tuple[str, ...]) -> tuple[str, ...] | None:
+        anode = body.get("adverse")
+        if anode is None:
+            return ()
+        names = _name_list(anode, self.ctx, "adverse")
+        if names is None:
+            return None
+        out: list[str] = []
+        for name, item in names:
+            if name not in states:
+                hint = suggest(name, states) or f"the states of '{nid}' are: {', '.join(states)}"
+                self.ctx.error(item, f"'adverse' of '{nid}' names no state '{name}'", hint)
+                return None
+            if name not in out:
+                out.append(name)
+        return tuple(out)
 
     def _states(self, nid: str, body: YNode) -> tuple[str, ...] | None:
         ctx = self.ctx

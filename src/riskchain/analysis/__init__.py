@@ -1,0 +1,1 @@
+"""Analyses over a model: scenario runs and risk tables."""

@@ -1,0 +1,229 @@
+"""Running scenarios: each is a question (findings, interventions, the analyst's
+own numbers) put to the model; impossible findings are reported, not fatal."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from riskchain.errors import ImpossibleEvidenceError, UsageError
+from riskchain.model import Model
+from riskchain.spec.scenario import Scenario, ScenarioFile, load_scenario_file, scenario_for_cli
+
+
+@dataclass
+class ScenarioResult:
+    """The answer of one scenario.
+
+    ``posteriors`` is None and ``impossible`` names the conflicting findings when
+    the scenario's evidence has probability zero.
+    """
+
+    scenario: Scenario
+    evidence_probability: float
+    posteriors: dict[str, dict[str, float]] | None
+    impossible: ImpossibleEvidenceError | None = None
+
+    @property
+    def id(self) -> str:
+        return self.scenario.id
+
+    def to_json(self, model: Model) -> dict:
+        """The per-scenario JSON shape of ``riskchain run``."""
+        s = self.scenario
+        out = {
+            "id": s.id,
+            "description": s.description,
+            "extends": s.chain[1:],
+            "given": dict(s.given),
+            "do": dict(s.do),
+            "likelihood": {k: dict(v) for k, v in s.likelihood.items()},
+            "set": {
+                node: {
+                    "written": [x.written() for x in sets],
+                    "cpt": model.cpt(node).tolist(),
+                }
+                for node, sets in s.sets.items()
+            },
+            "evidence_probability": self.evidence_probability,
+            "posteriors": self.posteriors,
+        }
+        if self.impossible is not None:
+            out["impossible"] = {
+                "findings": self.impossible.findings,
+                "message": str(self.impossible),
+            }
+        return out
+
+
+@dataclass
+class ScenarioRun:
+    """A scenario file's results: the file, the model, one result per scenario."""
+
+    file: ScenarioFile
+    model: Model
+    results: list[ScenarioResult]
+    targets: list[str]
+
+    @property
+    def baseline(self) -> str:
+        return self.file.baseline
+
+    def result(self, sid: str) -> ScenarioResult:
+        return next(r for r in self.results if r.id == sid)
+
+    def model_for(self, sid: str) -> Model:
+        """The model with scenario ``sid``'s own numbers (its ``set``) in place."""
+        return scenario_model(self.model, self.file.scenarios[sid])
+
+    def to_json(self) -> dict:
+        """The JSON shape of ``riskchain run``."""
+        return {
+            "model": self.model.id,
+            "scenario_file": self.file.path,
+            "baseline": self.baseline,
+            "targets": self.targets,
+            "scenarios": [r.to_json(self.model_for(r.id)) for r in self.results],
+        }
+
+
+def load_scenarios(path: str | Path) -> tuple[ScenarioFile, Model]:
+    """Read and validate a scenario file and compile its model.
+
+    Raises
+    ------
+    SpecError
+        With every problem in the scenario file or its model.
+    """
+    sf = load_scenario_file(path)
+    return sf, Model(sf.model)
+
+
+def scenario_model(model: Model, scenario: Scenario) -> Model:
+    """``model`` with the scenario's ``set`` numbers written over its tables."""
+    if not scenario.sets:
+        return model
+    m = model.compiled
+    tables = {}
+    for node, sets in scenario.sets.items():
+        i = m.index[node]
+        spec = model.spec.nodes[node]
+        arr = m.cpts[i]
+        for s in sets:
+            arr = s.apply(arr, spec, [model.spec.nodes[p].states for p in spec.parents])
+        tables[i] = arr
+    return Model(model.spec, m.with_cpts(tables))
+
+
+def run_scenarios(
+    path: str | Path,
+    ids: Sequence[str] | None = None,
+    targets: Iterable[str] | None = None,
+    max_table: float = 1 << 30,
+    include_baseline: bool = False,
+) -> ScenarioRun:
+    """Run the scenarios of a scenario file (all, or those named, in file order;
+    with ``include_baseline`` the baseline is run too, first, for the changes).
+
+    Raises
+    ------
+    SpecError
+        When the scenario file or its model is invalid.
+    UsageError
+        For an unknown scenario id or target.
+    """
+    sf, model = load_scenarios(path)
+    chosen = (
+        [scenario_for_cli(sf, sid) for sid in dict.fromkeys(ids)]
+        if ids
+        else list(sf.scenarios.values())
+    )
+    if include_baseline and sf.baseline not in [s.id for s in chosen]:
+        chosen.insert(0, sf.scenarios[sf.baseline])
+    names = list(targets) if targets else list(sf.targets)
+    for t in names:
+        if t not in model.spec.nodes:
+            model.compiled.node(t)  # raises with a "did you mean"
+    results = []
+    for s in chosen:
+        m = scenario_model(model, s)
+        try:
+            res = m.query(
+                given=s.given, do=s.do, likelihood=s.likelihood, targets=names, max_table=max_table
+            )
+        except ImpossibleEvidenceError as exc:
+            results.append(ScenarioResult(s, 0.0, None, exc))
+            continue
+        except UsageError as exc:  # pragma: no cover - names were validated with the file
+            raise UsageError(f"scenario '{s.id}': {exc}") from None
+        results.append(ScenarioResult(s, res.evidence_probability, res.posteriors))
+    return ScenarioRun(sf, model, results, names)
+
+
+def ask(
+    path: str | Path,
+    scenario: str | None = None,
+    given=None,
+    do=None,
+    likelihood=None,
+    targets=None,
+    engine: str = "fast",
+    max_table: float = 1 << 30,
+):
+    """Ask a question of a model file, or on top of scenario ``scenario`` of a
+    scenario file: its findings and numbers, plus ``given``/``do``/``likelihood``,
+    which override the scenario's for the same node.
+
+    Returns
+    -------
+    (Model, QueryResult)
+        The model the question was put to (with the scenario's numbers) and the answer.
+
+    Raises
+    ------
+    UsageError
+        A scenario file without ``scenario``, a model file with one, unknown names.
+    SpecError, ImpossibleEvidenceError, TooLargeError
+        As :meth:`riskchain.Model.query`.
+    """
+    from riskchain.spec.model import build_model
+    from riskchain.spec.scenario import build_scenarios, is_scenario_document
+    from riskchain.spec.yamlsrc import load_yaml
+
+    doc = load_yaml(path, str(path))
+    if not is_scenario_document(doc):
+        if scenario is not None:
+            raise UsageError(
+                f"--scenario: {path} is a model file; --scenario needs a scenario file"
+            )
+        model = Model(build_model(doc, default_id=Path(path).stem))
+        return model, model.query(
+            given=given,
+            do=do,
+            likelihood=likelihood,
+            targets=targets,
+            engine=engine,
+            max_table=max_table,
+        )
+    sf = build_scenarios(doc, Path(path))
+    if scenario is None:
+        raise UsageError(
+            f"{path} is a scenario file: choose a scenario with --scenario ({', '.join(sf.scenarios)})"
+        )
+    s = scenario_for_cli(sf, scenario)
+    ev, dv, lk = dict(s.given), dict(s.do), dict(s.likelihood)
+    for extra in (given or {}, do or {}, likelihood or {}):
+        for name in extra:
+            ev.pop(name, None)
+            dv.pop(name, None)
+            lk.pop(name, None)
+    ev.update(given or {})
+    dv.update(do or {})
+    lk.update(likelihood or {})
+    m = scenario_model(Model(sf.model), s)
+    names = list(targets) if targets else list(sf.targets)
+    res = m.query(given=ev, do=dv, likelihood=lk, targets=names, engine=engine, max_table=max_table)
+    res.scenario = s.id
+    res.set_nodes = list(s.sets)
+    return m, res

@@ -1,0 +1,107 @@
+"""Impact of an outcome: a UK National Risk Register level, or a number with a unit.
+
+Impact is shown beside probability, never multiplied with it unless it is a
+number with a unit (then an expected impact is meaningful). An ordinal level
+times a probability band is not a quantity (Cox 2008), so riskchain never
+computes one.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from riskchain.errors import suggest
+from riskchain.spec.probability import Context
+from riskchain.spec.yamlsrc import YNode
+
+NRR_LEVELS = ("Minor", "Limited", "Moderate", "Significant", "Catastrophic")
+IMPACT_HINT = (
+    "impact is a level 1-5 (Minor, Limited, Moderate, Significant, Catastrophic), "
+    "{value: number, unit: text}, or a mapping {state: impact} for chosen states"
+)
+
+
+@dataclass(frozen=True)
+class Impact:
+    """An ordinal NRR level (1-5) or a numeric value with its unit."""
+
+    level: int | None = None
+    value: float | None = None
+    unit: str | None = None
+
+    @property
+    def numeric(self) -> bool:
+        return self.value is not None
+
+    def label(self) -> str:
+        """``4 Significant`` or ``2.5 bn USD``."""
+        if self.level is not None:
+            return f"{self.level} {NRR_LEVELS[self.level - 1]}"
+        value = f"{self.value:g}"
+        return f"{value} {self.unit}" if self.unit else value
+
+    def to_json(self) -> dict:
+        if self.level is not None:
+            return {"level": self.level, "label": NRR_LEVELS[self.level - 1]}
+        return {"value": self.value, "unit": self.unit}
+
+
+def parse_impact(node: YNode, ctx: Context, owner: str) -> Impact | None:
+    """Parse one impact value (not the per-state mapping)."""
+    if node.is_scalar:
+        kind = node.scalar_type()
+        if kind == "int":
+            level = int(node.number() or 0)
+            if 1 <= level <= 5:
+                return Impact(level=level)
+            ctx.error(node, f"impact level of {owner} must be 1 to 5, not {node.text}", IMPACT_HINT)
+            return None
+        if kind == "str":
+            for i, name in enumerate(NRR_LEVELS, start=1):
+                if node.text.strip().lower() == name.lower():
+                    return Impact(level=i)
+            ctx.error(
+                node,
+                f"unknown impact '{node.text}' of {owner}",
+                suggest(node.text, NRR_LEVELS) or IMPACT_HINT,
+            )
+            return None
+    if node.is_map and node.get("level") is not None and len(node.items) == 1:
+        return parse_impact(node.get("level"), ctx, owner)
+    if node.is_map and node.get("value") is not None:
+        for key, knode, _ in node.pairs():
+            if key not in ("value", "unit"):
+                ctx.error(
+                    knode,
+                    f"unknown key '{key}' in impact of {owner}",
+                    suggest(key, ("value", "unit")),
+                )
+                return None
+        value = node.get("value").number()
+        if value is None or not math.isfinite(value):
+            ctx.error(node.get("value"), f"impact value of {owner} must be a number", IMPACT_HINT)
+            return None
+        unit_node = node.get("unit")
+        unit = unit_node.text if unit_node is not None and unit_node.is_scalar else None
+        return Impact(value=value, unit=unit)
+    ctx.error(
+        node, f"impact of {owner} must be a level or a value, found {node.describe()}", IMPACT_HINT
+    )
+    return None
+
+
+def parse_node_impact(
+    node: YNode, states: tuple[str, ...], ctx: Context, nid: str
+) -> dict[str, Impact] | None:
+    """``impact:`` of a node: one impact (for its adverse states) or ``{state: impact}``."""
+    if node.is_map and node.items and all(k in states for k, _, _ in node.pairs()):
+        out: dict[str, Impact] = {}
+        for state, _, value in node.pairs():
+            imp = parse_impact(value, ctx, f"'{nid}={state}'")
+            if imp is None:
+                return None
+            out[state] = imp
+        return out
+    imp = parse_impact(node, ctx, f"'{nid}'")
+    return {"*": imp} if imp is not None else None

@@ -1,0 +1,490 @@
+"""Scenario files (format 1): named futures over one model.
+
+A scenario observes (``given``), forces (``do``), adds soft evidence
+(``likelihood``) and replaces the analyst's numbers (``set``), optionally
+starting from another scenario (``extends``). Validation reports every problem
+with its line and column, including names that do not exist in the model.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from riskchain.errors import SpecError, UsageError, suggest
+from riskchain.spec.model import (
+    FORMAT_VERSION,
+    ModelSpec,
+    NodeSpec,
+    _expect_map,
+    _name_list,
+    check_keys,
+    provenance,
+    text_field,
+)
+from riskchain.spec.probability import Context
+from riskchain.spec.tables import Dist, Provenance, Row, parse_dist, parse_row_key
+from riskchain.spec.yamlsrc import Document, YNode, load_yaml
+
+SCENARIO_FILE_KEYS = (
+    "riskchain",
+    "model",
+    "title",
+    "description",
+    "targets",
+    "baseline",
+    "scenarios",
+)
+SCENARIO_KEYS = ("description", "extends", "given", "do", "likelihood", "set")
+SET_KEYS = ("p", "cpt", "note", "source", "sources", "confidence")
+
+
+@dataclass(frozen=True)
+class SetSpec:
+    """The analyst's own numbers for one node in one scenario.
+
+    ``p`` replaces every row of the node's table (for a node with parents, the
+    same distribution whatever the parents); ``default`` replaces every row not
+    listed in ``rows``; ``rows`` replace the parent combinations they name.
+    """
+
+    node: str
+    p: Dist | None = None
+    rows: tuple[Row, ...] = ()
+    default: Row | None = None
+    provenance: Provenance = field(default_factory=Provenance)
+    scenario: str = ""
+    line: int = 0
+    col: int = 0
+
+    def apply(
+        self, table: np.ndarray, node: NodeSpec, parent_states: list[tuple[str, ...]]
+    ) -> np.ndarray:
+        """``table`` with this scenario's numbers written over it (a new array)."""
+        out = np.array(table, dtype=np.float64)
+        if self.p is not None:
+            out[...] = self.p.point()
+        if self.default is not None:
+            out[...] = self.default.dist.point()
+        lookup = [{s: j for j, s in enumerate(states)} for states in parent_states]
+        for row in self.rows:
+            index = [[lk[s] for s in chosen] for chosen, lk in zip(row.when.values(), lookup)]
+            out[np.ix_(*index, range(len(node.states)))] = row.dist.point()
+        return out
+
+    def written(self) -> dict:
+        """The numbers as written, for JSON output."""
+        out: dict = {}
+        if self.p is not None:
+            out["p"] = self.p.to_json()
+        rows = [*self.rows, *([self.default] if self.default else [])]
+        if rows:
+            out["cpt"] = {r.key: r.dist.to_json() for r in rows}
+        out.update(self.provenance.to_json())
+        out["scenario"] = self.scenario
+        return out
+
+
+@dataclass
+class Scenario:
+    """One scenario after ``extends`` is resolved (own entries override inherited ones)."""
+
+    id: str
+    description: str | None
+    given: dict[str, str]
+    do: dict[str, str]
+    likelihood: dict[str, dict[str, float]]
+    sets: dict[str, list[SetSpec]]  # node -> settings, inherited first
+    chain: list[str]  # this scenario and the ones it extends, nearest first
+    line: int = 0
+    col: int = 0
+
+    def findings_text(self) -> dict[str, str]:
+        """Readable summary: what was observed, forced, softened, set."""
+        return {
+            "observed": ", ".join(f"{k}={v}" for k, v in self.given.items()) or "none",
+            "forced": ", ".join(f"{k}={v}" for k, v in self.do.items()) or "none",
+            "likelihood": ", ".join(
+                f"{k}~(" + ", ".join(f"{s}:{x:g}" for s, x in v.items()) + ")"
+                for k, v in self.likelihood.items()
+            )
+            or "none",
+            "set": ", ".join(self.sets) or "none",
+        }
+
+
+@dataclass
+class ScenarioFile:
+    """A validated scenario file and the model it points at."""
+
+    path: str
+    model_path: Path
+    model: ModelSpec
+    title: str | None
+    description: str | None
+    targets: tuple[str, ...]
+    baseline: str
+    scenarios: dict[str, Scenario]
+
+
+def is_scenario_document(doc: Document) -> bool:
+    """A scenario file names a ``model`` and holds ``scenarios``; a model holds ``nodes``."""
+    root = doc.root
+    return root.get("nodes") is None and (
+        root.get("scenarios") is not None or root.get("model") is not None
+    )
+
+
+def load_scenario_file(path: str | Path, display: str | None = None) -> ScenarioFile:
+    """Read and validate a scenario file and its model.
+
+    Raises
+    ------
+    SpecError
+        With every problem in the scenario file (or in its model file).
+    UsageError
+        When the file does not exist.
+    """
+    name = display if display is not None else str(path)
+    return build_scenarios(load_yaml(path, name), Path(path))
+
+
+def build_scenarios(doc: Document, path: Path) -> ScenarioFile:
+    """Validate a parsed document as a scenario file."""
+    from riskchain.spec.model import load_model_spec
+
+    ctx = Context(doc.path, list(doc.diagnostics))
+    root = doc.root
+    check_keys(root, SCENARIO_FILE_KEYS, ctx, "the scenario file")
+    vnode = root.get("riskchain")
+    if vnode is None:
+        ctx.error_at(
+            1,
+            1,
+            "missing 'riskchain: 1' (the format version)",
+            "add 'riskchain: 1' as the first line",
+        )
+    elif vnode.scalar_type() != "int" or vnode.number() != FORMAT_VERSION:
+        ctx.error(
+            vnode,
+            f"unsupported format version '{vnode.text}'; this riskchain reads version 1",
+            "write 'riskchain: 1'",
+        )
+    mnode = root.get("model")
+    model: ModelSpec | None = None
+    model_path = Path()
+    if mnode is None:
+        ctx.error(root, "missing 'model': the path of the model file, relative to this file")
+    else:
+        rel = text_field(mnode, ctx, "model")
+        if rel is not None:
+            model_path = Path(os.path.normpath(path.parent / rel))
+            if not model_path.is_file():
+                ctx.error(
+                    mnode,
+                    f"model file '{rel}' not found (looked for {model_path})",
+                    "the path is relative to the scenario file",
+                )
+            else:
+                try:
+                    model = load_model_spec(model_path)
+                except SpecError as exc:
+                    ctx.error(
+                        mnode,
+                        f"model file '{rel}' is invalid ({len(exc.diagnostics)} errors below)",
+                    )
+                    ctx.diagnostics.extend(exc.diagnostics)
+    title = text_field(root.get("title"), ctx, "title")
+    description = text_field(root.get("description"), ctx, "description")
+    snode = root.get("scenarios")
+    raw: dict[str, tuple[YNode, YNode]] = {}
+    if snode is None:
+        ctx.error(
+            root, "missing 'scenarios'", "a scenario file lists its scenarios under 'scenarios:'"
+        )
+    elif _expect_map(snode, ctx, "'scenarios'"):
+        if not snode.items:
+            ctx.error(snode, "'scenarios' is empty")
+        for sid, knode, body in snode.pairs():
+            if not body.is_map:
+                ctx.error(
+                    body,
+                    f"scenario '{sid}' must be a mapping (description, given, do, ...), found {body.describe()}",
+                )
+                continue
+            raw[sid] = (knode, body)
+    if model is None:
+        raise SpecError(sorted(ctx.diagnostics, key=lambda d: (d.path != ctx.path, d.line, d.col)))
+    own = {sid: _own(sid, knode, body, model, ctx) for sid, (knode, body) in raw.items()}
+    scenarios = _resolve(own, raw, ctx)
+    targets = _targets(root.get("targets"), model, ctx)
+    baseline = next(iter(raw), "")
+    bnode = root.get("baseline")
+    if bnode is not None:
+        value = text_field(bnode, ctx, "baseline")
+        if value is not None and value not in raw:
+            ctx.error(
+                bnode, f"baseline '{value}' is not a scenario of this file", suggest(value, raw)
+            )
+        elif value is not None:
+            baseline = value
+    if ctx.diagnostics:
+        raise SpecError(sorted(ctx.diagnostics, key=lambda d: (d.path != ctx.path, d.line, d.col)))
+    return ScenarioFile(
+        doc.path, model_path, model, title, description, targets, baseline, scenarios
+    )
+
+
+def _targets(tnode: YNode | None, model: ModelSpec, ctx: Context) -> tuple[str, ...]:
+    if tnode is None:
+        return tuple(model.targets) or tuple(model.nodes)
+    out: list[str] = []
+    for name, item in _name_list(tnode, ctx, "targets") or []:
+        if name not in model.nodes:
+            ctx.error(
+                item,
+                f"unknown target '{name}': the model has no such node",
+                suggest(name, model.nodes),
+            )
+        elif name not in out:
+            out.append(name)
+    return tuple(out)
+
+
+@dataclass
+class _Own:
+    """What one scenario writes itself, before inheritance."""
+
+    description: str | None = None
+    extends: tuple[str, YNode] | None = None
+    given: dict[str, str] = field(default_factory=dict)
+    do: dict[str, str] = field(default_factory=dict)
+    likelihood: dict[str, dict[str, float]] = field(default_factory=dict)
+    sets: dict[str, SetSpec] = field(default_factory=dict)
+
+
+def _own(sid: str, knode: YNode, body: YNode, model: ModelSpec, ctx: Context) -> _Own:
+    check_keys(body, SCENARIO_KEYS, ctx, f"scenario '{sid}'")
+    own = _Own(description=text_field(body.get("description"), ctx, "description"))
+    enode = body.get("extends")
+    if enode is not None:
+        value = text_field(enode, ctx, "extends")
+        if value is not None:
+            own.extends = (value, enode)
+    for key in ("given", "do"):
+        node = body.get(key)
+        if node is None or not _expect_map(node, ctx, f"'{key}' of scenario '{sid}'"):
+            continue
+        target = own.given if key == "given" else own.do
+        for name, nknode, vnode in node.pairs():
+            spec = _node(name, nknode, model, ctx, f"'{key}' of scenario '{sid}'")
+            if spec is None:
+                continue
+            if not vnode.is_scalar or vnode.is_null():
+                ctx.error(
+                    vnode,
+                    f"'{key}' of scenario '{sid}': give a state of '{name}' ({', '.join(spec.states)})",
+                )
+                continue
+            if vnode.text not in spec.states:
+                hint = (
+                    suggest(vnode.text, spec.states)
+                    or f"the states of '{name}' are: {', '.join(spec.states)}"
+                )
+                ctx.error(
+                    vnode,
+                    f"'{name}' has no state '{vnode.text}' ('{key}' of scenario '{sid}')",
+                    hint,
+                )
+                continue
+            target[name] = vnode.text
+    for name in set(own.given) & set(own.do):
+        node = body.get("do").keynode(name)  # type: ignore[union-attr]
+        ctx.error(
+            node,
+            f"scenario '{sid}' both observes and forces '{name}'",
+            "observe it (given: what was seen) or force it (do: what is made to happen), not both",
+        )
+    lnode = body.get("likelihood")
+    if lnode is not None and _expect_map(lnode, ctx, f"'likelihood' of scenario '{sid}'"):
+        for name, nknode, vnode in lnode.pairs():
+            spec = _node(name, nknode, model, ctx, f"'likelihood' of scenario '{sid}'")
+            if spec is None:
+                continue
+            lik = _likelihood(name, vnode, spec, ctx, sid)
+            if lik is None:
+                continue
+            if name in own.given or name in own.do:
+                ctx.error(
+                    nknode,
+                    f"scenario '{sid}' gives '{name}' a likelihood and also observes or forces it",
+                )
+                continue
+            own.likelihood[name] = lik
+    setnode = body.get("set")
+    if setnode is not None and _expect_map(setnode, ctx, f"'set' of scenario '{sid}'"):
+        for name, nknode, vnode in setnode.pairs():
+            spec = _node(name, nknode, model, ctx, f"'set' of scenario '{sid}'")
+            if spec is None:
+                continue
+            s = _set(sid, name, vnode, spec, model, ctx)
+            if s is not None:
+                own.sets[name] = s
+    return own
+
+
+def _node(name: str, knode: YNode, model: ModelSpec, ctx: Context, where: str) -> NodeSpec | None:
+    if name not in model.nodes:
+        ctx.error(
+            knode,
+            f"unknown node '{name}' in {where}: the model has no such node",
+            suggest(name, model.nodes),
+        )
+        return None
+    return model.nodes[name]
+
+
+def _likelihood(
+    name: str, vnode: YNode, spec: NodeSpec, ctx: Context, sid: str
+) -> dict[str, float] | None:
+    owner = f"likelihood of '{name}' in scenario '{sid}'"
+    if not vnode.is_map:
+        ctx.error(
+            vnode,
+            f"{owner} must be a mapping {{state: likelihood}}, found {vnode.describe()}",
+            "e.g. {yes: 0.8, no: 0.2}",
+        )
+        return None
+    out: dict[str, float] = {}
+    for state, sknode, wnode in vnode.pairs():
+        if state not in spec.states:
+            ctx.error(
+                sknode, f"{owner}: '{name}' has no state '{state}'", suggest(state, spec.states)
+            )
+            return None
+        value = wnode.number()
+        if value is None or not np.isfinite(value) or value < 0:
+            ctx.error(wnode, f"{owner}: the likelihood of '{state}' must be a nonnegative number")
+            return None
+        out[state] = value
+    missing = [s for s in spec.states if s not in out]
+    if missing:
+        ctx.error(
+            vnode,
+            f"{owner} gives no value for {', '.join(missing)}",
+            "give a likelihood for every state",
+        )
+        return None
+    if not any(v > 0 for v in out.values()):
+        ctx.error(vnode, f"{owner} is zero for every state, which rules out everything")
+        return None
+    return {s: out[s] for s in spec.states}
+
+
+def _set(
+    sid: str, name: str, vnode: YNode, spec: NodeSpec, model: ModelSpec, ctx: Context
+) -> SetSpec | None:
+    where = f"'set' of '{name}' in scenario '{sid}'"
+    if not vnode.is_map or (vnode.get("p") is None and vnode.get("cpt") is None):
+        ctx.error(
+            vnode,
+            f"{where} must be a mapping with 'p' or 'cpt', in model-file syntax",
+            "e.g. set: {russia_tech_transfer: {p: likely}} or a 'cpt:' with the rows to replace",
+        )
+        return None
+    check_keys(vnode, SET_KEYS, ctx, where)
+    prov = provenance(vnode, ctx, model.sources, where)
+    pnode, cnode = vnode.get("p"), vnode.get("cpt")
+    p = parse_dist(pnode, spec.states, ctx, f"p of {where}") if pnode is not None else None
+    if pnode is not None and p is None:
+        return None
+    rows: list[Row] = []
+    default: Row | None = None
+    if cnode is not None:
+        if not spec.parents:
+            ctx.error(cnode, f"'{name}' has no parents; set its 'p' instead of 'cpt'")
+            return None
+        if not _expect_map(cnode, ctx, f"cpt of {where}"):
+            return None
+        parent_states = {q: model.nodes[q].states for q in spec.parents}
+        for key, knode, value in cnode.pairs():
+            dist = parse_dist(value, spec.states, ctx, f"row '{key}' of {where}")
+            if key == "default":
+                if dist is not None:
+                    default = Row(key, {}, dist, Provenance(), True, knode.line, knode.col)
+                continue
+            when = parse_row_key(knode, name, spec.parents, parent_states, list(model.nodes), ctx)
+            if when is None or dist is None:
+                continue
+            rows.append(Row(key, when, dist, Provenance(), False, knode.line, knode.col))
+    return SetSpec(name, p, tuple(rows), default, prov, sid, vnode.line, vnode.col)
+
+
+def _resolve(
+    own: dict[str, _Own], raw: dict[str, tuple[YNode, YNode]], ctx: Context
+) -> dict[str, Scenario]:
+    out: dict[str, Scenario] = {}
+
+    def chain_of(sid: str) -> list[str] | None:
+        chain = [sid]
+        while True:
+            ext = own[chain[-1]].extends
+            if ext is None:
+                return chain
+            parent, enode = ext
+            if parent not in own:
+                if chain[-1] == sid:
+                    ctx.error(
+                        enode,
+                        f"scenario '{sid}' extends '{parent}', which is not a scenario of this file",
+                        suggest(parent, own),
+                    )
+                return None
+            if parent in chain:
+                if chain[-1] == sid:
+                    cycle = [*chain[chain.index(parent) :], parent]
+                    ctx.error(
+                        enode,
+                        "scenarios extend each other in a cycle: " + " -> ".join(cycle),
+                        "remove one 'extends'",
+                    )
+                return None
+            chain.append(parent)
+
+    for sid in own:
+        chain = chain_of(sid)
+        if chain is None:
+            continue
+        given: dict[str, str] = {}
+        do: dict[str, str] = {}
+        lik: dict[str, dict[str, float]] = {}
+        sets: dict[str, list[SetSpec]] = {}
+        for step in reversed(chain):  # the farthest ancestor first, this scenario last
+            o = own[step]
+            for name in [*o.given, *o.do, *o.likelihood]:
+                given.pop(name, None)
+                do.pop(name, None)
+                lik.pop(name, None)
+            given.update(o.given)
+            do.update(o.do)
+            lik.update(o.likelihood)
+            for name, s in o.sets.items():
+                sets.setdefault(name, []).append(s)
+        description = next((own[s].description for s in chain if own[s].description), None)
+        knode = raw[sid][0]
+        out[sid] = Scenario(sid, description, given, do, lik, sets, chain, knode.line, knode.col)
+    return out
+
+
+def scenario_for_cli(sf: ScenarioFile, sid: str) -> Scenario:
+    """The scenario ``sid``; raises :class:`UsageError` naming the choices if unknown."""
+    if sid not in sf.scenarios:
+        hint = suggest(sid, sf.scenarios)
+        raise UsageError(
+            f"--scenario: no scenario '{sid}' in {sf.path} (scenarios: {', '.join(sf.scenarios)})"
+            + (f"; {hint}" if hint else "")
+        )
+    return sf.scenarios[sid]
