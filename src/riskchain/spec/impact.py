@@ -57,6 +57,13 @@ def parse_impact(node: YNode, ctx: Context, owner: str) -> Impact | None:
                 return Impact(level=level)
             ctx.error(node, f"impact level of {owner} must be 1 to 5, not {node.text}", IMPACT_HINT)
             return None
+        if kind == "float":
+            ctx.error(
+                node,
+                f"impact level of {owner} must be a whole number 1 to 5, not {node.text}",
+                IMPACT_HINT,
+            )
+            return None
         if kind == "str":
             for i, name in enumerate(NRR_LEVELS, start=1):
                 if node.text.strip().lower() == name.lower():
@@ -69,7 +76,7 @@ def parse_impact(node: YNode, ctx: Context, owner: str) -> Impact | None:
             return None
     if node.is_map and node.get("level") is not None and len(node.items) == 1:
         return parse_impact(node.get("level"), ctx, owner)
-    if node.is_map and node.get("value") is not None:
+    if node.is_map and (node.get("value") is not None or node.get("unit") is not None):
         for key, knode, _ in node.pairs():
             if key not in ("value", "unit"):
                 ctx.error(
@@ -78,6 +85,9 @@ def parse_impact(node: YNode, ctx: Context, owner: str) -> Impact | None:
                     suggest(key, ("value", "unit")),
                 )
                 return None
+        if node.get("value") is None:
+            ctx.error(node, f"impact of {owner} gives a unit but no 'value'", IMPACT_HINT)
+            return None
         value = node.get("value").number()
         if value is None or not math.isfinite(value):
             ctx.error(node.get("value"), f"impact value of {owner} must be a number", IMPACT_HINT)
@@ -95,13 +105,21 @@ def parse_node_impact(
     node: YNode, states: tuple[str, ...], ctx: Context, nid: str
 ) -> dict[str, Impact] | None:
     """``impact:`` of a node: one impact (for its adverse states) or ``{state: impact}``."""
-    if node.is_map and node.items and all(k in states for k, _, _ in node.pairs()):
+    keys = [k for k, _, _ in node.pairs()] if node.is_map else []
+    if keys and (any(k in states for k in keys) or not {"value", "unit", "level"} & set(keys)):
         out: dict[str, Impact] = {}
-        for state, _, value in node.pairs():
+        ok = True
+        for state, knode, value in node.pairs():
+            if state not in states:
+                hint = suggest(state, states) or f"the states of '{nid}' are: {', '.join(states)}"
+                ctx.error(knode, f"impact of '{nid}' names no state '{state}'", hint)
+                ok = False
+                continue
             imp = parse_impact(value, ctx, f"'{nid}={state}'")
             if imp is None:
-                return None
+                ok = False
+                continue
             out[state] = imp
-        return out
+        return out if ok else None
     imp = parse_impact(node, ctx, f"'{nid}'")
     return {"*": imp} if imp is not None else None

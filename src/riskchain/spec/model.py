@@ -431,17 +431,15 @@ class _Builder:
                 continue  # bad or unknown parent, or a parent with bad states: already reported
             table = self._table(nid, body, states[nid], ps, {p: states[p] for p in ps}, ids)
             prov = provenance(body, ctx, self.sources, f"node '{nid}'")
-            if table is None:
+            # checked even when the table is bad, so one error does not hide another
+            adverse = self._adverse(nid, body, states[nid])
+            inode = body.get("impact")
+            impact = parse_node_impact(inode, states[nid], ctx, nid) if inode is not None else {}
+            if table is None or adverse is None or impact is None:
                 good = False
                 continue
             label = text_field(body.get("label"), ctx, "label") or nid
             description = text_field(body.get("description"), ctx, "description")
-            adverse = self._adverse(nid, body, states[nid])
-            inode = body.get("impact")
-            impact = parse_node_impact(inode, states[nid], ctx, nid) if inode is not None else {}
-            if adverse is None or impact is None:
-                good = False
-                continue
             nodes[nid] = NodeSpec(
                 nid,
                 label,

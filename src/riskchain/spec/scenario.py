@@ -26,7 +26,15 @@ from riskchain.spec.model import (
     text_field,
 )
 from riskchain.spec.probability import Context
-from riskchain.spec.tables import Dist, Provenance, Row, parse_dist, parse_row_key
+from riskchain.spec.tables import (
+    CptTable,
+    Dist,
+    Provenance,
+    Row,
+    check_coverage,
+    parse_dist,
+    parse_row_key,
+)
 from riskchain.spec.yamlsrc import Document, YNode, load_yaml
 
 SCENARIO_FILE_KEYS = (
@@ -192,9 +200,10 @@ def build_scenarios(doc: Document, path: Path) -> ScenarioFile:
                 try:
                     model = load_model_spec(model_path)
                 except SpecError as exc:
+                    n = len(exc.diagnostics)
                     ctx.error(
                         mnode,
-                        f"model file '{rel}' is invalid ({len(exc.diagnostics)} errors below)",
+                        f"model file '{rel}' is invalid ({n} error{'s' if n != 1 else ''} below)",
                     )
                     ctx.diagnostics.extend(exc.diagnostics)
     title = text_field(root.get("title"), ctx, "title")
@@ -215,6 +224,7 @@ def build_scenarios(doc: Document, path: Path) -> ScenarioFile:
                     f"scenario '{sid}' must be a mapping (description, given, do, ...), found {body.describe()}",
                 )
                 continue
+            check_keys(body, SCENARIO_KEYS, ctx, f"scenario '{sid}'")
             raw[sid] = (knode, body)
     if model is None:
         raise SpecError(sorted(ctx.diagnostics, key=lambda d: (d.path != ctx.path, d.line, d.col)))
@@ -227,7 +237,9 @@ def build_scenarios(doc: Document, path: Path) -> ScenarioFile:
         value = text_field(bnode, ctx, "baseline")
         if value is not None and value not in raw:
             ctx.error(
-                bnode, f"baseline '{value}' is not a scenario of this file", suggest(value, raw)
+                bnode,
+                f"baseline '{value}' is not a scenario of this file",
+                suggest(value, raw) or f"the scenarios are: {', '.join(raw)}",
             )
         elif value is not None:
             baseline = value
@@ -241,6 +253,8 @@ def build_scenarios(doc: Document, path: Path) -> ScenarioFile:
 def _targets(tnode: YNode | None, model: ModelSpec, ctx: Context) -> tuple[str, ...]:
     if tnode is None:
         return tuple(model.targets) or tuple(model.nodes)
+    if tnode.is_seq and not tnode.items:
+        ctx.error(tnode, "'targets' is empty", "leave it out to use the model's targets")
     out: list[str] = []
     for name, item in _name_list(tnode, ctx, "targets") or []:
         if name not in model.nodes:
@@ -267,7 +281,6 @@ class _Own:
 
 
 def _own(sid: str, knode: YNode, body: YNode, model: ModelSpec, ctx: Context) -> _Own:
-    check_keys(body, SCENARIO_KEYS, ctx, f"scenario '{sid}'")
     own = _Own(description=text_field(body.get("description"), ctx, "description"))
     enode = body.get("extends")
     if enode is not None:
@@ -286,7 +299,8 @@ def _own(sid: str, knode: YNode, body: YNode, model: ModelSpec, ctx: Context) ->
             if not vnode.is_scalar or vnode.is_null():
                 ctx.error(
                     vnode,
-                    f"'{key}' of scenario '{sid}': give a state of '{name}' ({', '.join(spec.states)})",
+                    f"'{key}' of scenario '{sid}': give one state of '{name}' ({', '.join(spec.states)}), "
+                    f"found {vnode.describe()}",
                 )
                 continue
             if vnode.text not in spec.states:
@@ -318,9 +332,11 @@ def _own(sid: str, knode: YNode, body: YNode, model: ModelSpec, ctx: Context) ->
             if lik is None:
                 continue
             if name in own.given or name in own.do:
+                how = "observes" if name in own.given else "forces"
                 ctx.error(
                     nknode,
-                    f"scenario '{sid}' gives '{name}' a likelihood and also observes or forces it",
+                    f"scenario '{sid}' {how} '{name}' and also gives it a likelihood",
+                    "a likelihood is soft evidence about a node that is neither observed nor forced",
                 )
                 continue
             own.likelihood[name] = lik
@@ -355,7 +371,9 @@ def _likelihood(
         ctx.error(
             vnode,
             f"{owner} must be a mapping {{state: likelihood}}, found {vnode.describe()}",
-            "e.g. {yes: 0.8, no: 0.2}",
+            "e.g. {yes: 0.8, no: 0.2}"
+            if set(spec.states) == {"yes", "no"}
+            else f"give a weight for each state: {', '.join(spec.states)}",
         )
         return None
     out: dict[str, float] = {}
@@ -388,14 +406,21 @@ def _set(
     sid: str, name: str, vnode: YNode, spec: NodeSpec, model: ModelSpec, ctx: Context
 ) -> SetSpec | None:
     where = f"'set' of '{name}' in scenario '{sid}'"
-    if not vnode.is_map or (vnode.get("p") is None and vnode.get("cpt") is None):
+    example = f"e.g. {name}: {{p: likely}}, or 'cpt:' with the rows to replace"
+    if not vnode.is_map:
+        written = vnode.is_scalar and not vnode.is_null()
         ctx.error(
             vnode,
-            f"{where} must be a mapping with 'p' or 'cpt', in model-file syntax",
-            "e.g. set: {russia_tech_transfer: {p: likely}} or a 'cpt:' with the rows to replace",
+            f"{where} must be a mapping with 'p' or 'cpt', in model-file syntax, found {vnode.describe()}",
+            f"write {name}: {{p: {vnode.text}}}" if written else example,
         )
         return None
+    first = len(ctx.diagnostics)
     check_keys(vnode, SET_KEYS, ctx, where)
+    if vnode.get("p") is None and vnode.get("cpt") is None:
+        if len(ctx.diagnostics) == first:  # else a misspelt 'p' or 'cpt' is reported already
+            ctx.error(vnode, f"{where} gives neither 'p' nor 'cpt'", example)
+        return None
     prov = provenance(vnode, ctx, model.sources, where)
     pnode, cnode = vnode.get("p"), vnode.get("cpt")
     p = parse_dist(pnode, spec.states, ctx, f"p of {where}") if pnode is not None else None
@@ -405,7 +430,11 @@ def _set(
     default: Row | None = None
     if cnode is not None:
         if not spec.parents:
-            ctx.error(cnode, f"'{name}' has no parents; set its 'p' instead of 'cpt'")
+            ctx.error(
+                vnode.keynode("cpt"),
+                f"{where}: '{name}' has no parents, so it takes 'p:', not 'cpt:'",
+                "give its probability with p: (e.g. p: likely)",
+            )
             return None
         if not _expect_map(cnode, ctx, f"cpt of {where}"):
             return None
@@ -416,10 +445,24 @@ def _set(
                 if dist is not None:
                     default = Row(key, {}, dist, Provenance(), True, knode.line, knode.col)
                 continue
-            when = parse_row_key(knode, name, spec.parents, parent_states, list(model.nodes), ctx)
+            when = parse_row_key(
+                knode,
+                name,
+                spec.parents,
+                parent_states,
+                list(model.nodes),
+                ctx,
+                fix_parents="a scenario changes numbers, not parents",
+            )
             if when is None or dist is None:
                 continue
             rows.append(Row(key, when, dist, Provenance(), False, knode.line, knode.col))
+        # overlapping rows only: combinations not named keep the model's numbers, so any
+        # default (here the first row) turns the check for missing rows off
+        if rows and not check_coverage(
+            name, CptTable(tuple(rows), default or rows[0]), spec.parents, parent_states, ctx
+        ):
+            return None
     return SetSpec(name, p, tuple(rows), default, prov, sid, vnode.line, vnode.col)
 
 
@@ -427,6 +470,7 @@ def _resolve(
     own: dict[str, _Own], raw: dict[str, tuple[YNode, YNode]], ctx: Context
 ) -> dict[str, Scenario]:
     out: dict[str, Scenario] = {}
+    order = list(own)
 
     def chain_of(sid: str) -> list[str] | None:
         chain = [sid]
@@ -440,15 +484,16 @@ def _resolve(
                     ctx.error(
                         enode,
                         f"scenario '{sid}' extends '{parent}', which is not a scenario of this file",
-                        suggest(parent, own),
+                        suggest(parent, own) or f"the scenarios are: {', '.join(own)}",
                     )
                 return None
             if parent in chain:
-                if chain[-1] == sid:
-                    cycle = [*chain[chain.index(parent) :], parent]
+                cycle = chain[chain.index(parent) :]
+                # reported once, at the 'extends' of the cycle's first scenario in the file
+                if parent == sid and sid == min(cycle, key=order.index):
                     ctx.error(
-                        enode,
-                        "scenarios extend each other in a cycle: " + " -> ".join(cycle),
+                        own[sid].extends[1],  # type: ignore[index]
+                        "scenarios extend each other in a cycle: " + " -> ".join([*cycle, sid]),
                         "remove one 'extends'",
                     )
                 return None
@@ -473,7 +518,7 @@ def _resolve(
             lik.update(o.likelihood)
             for name, s in o.sets.items():
                 sets.setdefault(name, []).append(s)
-        description = next((own[s].description for s in chain if own[s].description), None)
+        description = own[sid].description  # not inherited: it would mislabel the column
         knode = raw[sid][0]
         out[sid] = Scenario(sid, description, given, do, lik, sets, chain, knode.line, knode.col)
     return out

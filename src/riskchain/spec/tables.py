@@ -242,8 +242,12 @@ def parse_row_key(
     parent_states: dict[str, tuple[str, ...]],
     all_nodes: Sequence[str],
     ctx: Context,
+    fix_parents: str | None = None,
 ) -> dict[str, tuple[str, ...]] | None:
     """Parse ``parent=state, parent=a|b, parent=*`` into ``{parent: states}``.
+
+    ``fix_parents`` replaces the advice "add it to parents" where that is not
+    possible (a scenario changes numbers, not parents).
 
     Every parent must be named; errors point at the offending part of the key.
     """
@@ -278,9 +282,8 @@ def parse_row_key(
         name, value = name.strip(), raw_value.strip()
         if name not in parents:
             if name in all_nodes:
-                hint = (
-                    f"the parents of '{node_id}' are: {', '.join(parents)}; add '{name}' to parents"
-                )
+                fix = fix_parents or f"add '{name}' to parents"
+                hint = f"the parents of '{node_id}' are: {', '.join(parents)}; {fix}"
                 msg = f"'{name}' in row '{text}' is not a parent of '{node_id}'"
             else:
                 hint = (
