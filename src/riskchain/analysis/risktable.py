@@ -21,9 +21,15 @@ NRR_BAND_TEXT = {1: "<0.2%", 2: "0.2–1%", 3: "1–5%", 4: "5–25%", 5: ">25%"
 
 
 def nrr_band(p: float) -> int:
-    """NRR likelihood band 1-5 of a probability (1 < 0.2%, ..., 5 > 25%)."""
+    """NRR likelihood band 1-5 of a probability (1 < 0.2%, ..., 5 > 25%).
+
+    An edge belongs to the upper band (0.2% is band 2), except 25%, which the
+    NRR's "5–25%" and ">25%" put in band 4. ``p`` is rounded to 12 decimals
+    first, as for the estimative terms, so rounding noise does not move it.
+    """
+    q = round(p, 12)
     for upper, band in NRR_BANDS:
-        if p < upper:
+        if q < upper or (band == 4 and q == upper):
             return band
     return 5
 
@@ -117,7 +123,8 @@ def risk_table(
 
     Rows: for a binary target its ``yes`` state (else its second state); for a
     graded target the states the model marks ``adverse``, else every state.
-    ``delta`` is p minus the baseline scenario's p (None where undefined).
+    ``delta`` is p minus the baseline scenario's p, rounded to 12 decimals so that
+    rounding noise does not show as a change (None where undefined).
     """
     spec = run.model.spec
     base = next((r for r in run.results if r.id == run.baseline), None)
@@ -147,7 +154,7 @@ def risk_table(
                     p=p,
                     term=band.term if band else None,
                     range=band.output_range() if band else None,
-                    delta=(p - b) if b is not None else None,
+                    delta=round(p - b, 12) + 0.0 if b is not None else None,  # no noise, no -0
                     band=nrr_band(p) if bands else None,
                     expected_impact=p * impact.value
                     if impact is not None and impact.value is not None

@@ -134,11 +134,8 @@ def run_scenarios(
         For an unknown scenario id or target.
     """
     sf, model = load_scenarios(path)
-    chosen = (
-        [scenario_for_cli(sf, sid) for sid in dict.fromkeys(ids)]
-        if ids
-        else list(sf.scenarios.values())
-    )
+    wanted = {scenario_for_cli(sf, sid).id for sid in ids} if ids else set(sf.scenarios)
+    chosen = [s for s in sf.scenarios.values() if s.id in wanted]
     if include_baseline and sf.baseline not in [s.id for s in chosen]:
         chosen.insert(0, sf.scenarios[sf.baseline])
     names = list(targets) if targets else list(sf.targets)

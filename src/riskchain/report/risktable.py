@@ -157,11 +157,14 @@ def _expected(cell: Cell, row) -> str:
 
 def _csv(table: RiskTable) -> str:
     ids = table.scenario_ids
+    numeric = any(r.impact and r.impact.numeric for r in table.rows)
     header = ["node", "state", "label", "impact"]
     for sid in ids:
         header += [f"{sid}_p", f"{sid}_term", f"{sid}_range", f"{sid}_delta"]
         if table.bands:
             header.append(f"{sid}_nrr_band")
+        if numeric:
+            header.append(f"{sid}_expected_impact")
     rows = []
     for row in table.rows:
         line: list[object] = [
@@ -180,6 +183,12 @@ def _csv(table: RiskTable) -> str:
             ]
             if table.bands:
                 line.append(c.band if c.band is not None else "n/a")
+            if numeric:
+                line.append(
+                    f"{c.expected_impact:.10g}"
+                    if c.expected_impact is not None
+                    else ("n/a" if row.impact and row.impact.numeric else "")
+                )
         rows.append(line)
     return csv_text(rows, header)
 
@@ -214,12 +223,15 @@ def _html(table: RiskTable) -> str:
     parts.append(
         "</dl><h2>Risk table</h2><table><thead><tr><th rowspan=2>Outcome</th><th rowspan=2>Impact</th>"
     )
-    sub = 3 + (1 if table.bands else 0)
+    numeric = any(r.impact and r.impact.numeric for r in table.rows)
+    sub = 3 + (1 if table.bands else 0) + (1 if numeric else 0)
     parts += [f"<th colspan={sub}>{e(sid)}</th>" for sid in ids]
     parts.append("</tr><tr>")
     for _ in ids:
         parts.append(
-            "<th>p</th><th>estimate</th><th>Δ</th>" + ("<th>NRR band</th>" if table.bands else "")
+            "<th>p</th><th>estimate</th><th>Δ</th>"
+            + ("<th>NRR band</th>" if table.bands else "")
+            + ("<th>expected impact</th>" if numeric else "")
         )
     parts.append("</tr></thead><tbody>")
     for row in table.rows:
@@ -233,6 +245,8 @@ def _html(table: RiskTable) -> str:
             )
             if table.bands:
                 parts.append(f'<td class="num">{c.band if c.band else "n/a"}</td>')
+            if numeric:
+                parts.append(f'<td class="num">{e(_expected(c, row))}</td>')
         parts.append("</tr>")
     parts.append("</tbody></table><h2>Notes</h2><ul>")
     parts += [f"<li>{e(n)}</li>" for n in _notes(table)]

@@ -1,0 +1,522 @@
+"""``riskchain table``, ``run`` and ``query --scenario`` on the editorial's scenarios.
+
+Rendered output is compared with golden files in ``tests/golden/table``;
+regenerate them with ``RISKCHAIN_UPDATE_GOLDEN=1 pytest tests/report`` and read
+the diff. The numbers themselves are checked against pgmpy in
+``tests/analysis/test_scenarios_vs_pgmpy.py``; here they are checked against a
+direct ``Model.query`` or a hand computation.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+
+from riskchain.cli import main
+from riskchain.model import load_model
+
+ROOT = Path(__file__).resolve().parents[2]
+GOLDEN = ROOT / "tests" / "golden" / "table"
+SCEN = "scenarios/korea_russia_2024.yaml"
+MODEL = "models/korea_russia_2024.yaml"
+DATE = "2026-11-27"
+REPORTED = {
+    "nis_satellite_photos": "yes",
+    "training_ground_video": "yes",
+    "uniform_questionnaires": "yes",
+    "roads_rail_demolished": "yes",
+    "enemy_state_doctrine": "yes",
+    "border_fortification": "yes",
+}
+IDS = [
+    "reported",
+    "combat_rumours",
+    "troops_in_combat",
+    "nato_enters",
+    "tech_for_troops",
+    "korean_emergency",
+    "pressure_works",
+    "worst_case",
+]
+
+# the file's targets; rok_security_threat is graded, with adverse elevated and severe
+ROWS = [
+    ("nk_troops_in_combat", "yes"),
+    ("war_nature_changes", "yes"),
+    ("nk_support_turns_tide", "yes"),
+    ("realtime_surveillance_rok_us", "yes"),
+    ("us_deterrent_neutralized", "yes"),
+    ("peninsula_security_shaken", "yes"),
+    ("russia_backs_nk_in_crisis", "yes"),
+    ("rok_security_threat", "elevated"),
+    ("rok_security_threat", "severe"),
+]
+
+# rows each scenario leaves where the baseline has them, read off the graph: forcing NATO's
+# entry only moves its effect; the technology numbers only the technology chain; the
+# emergency only Russia's backing and the threat
+UNTOUCHED = {
+    "nato_enters": {n for n, _ in ROWS} - {"war_nature_changes"},
+    "tech_for_troops": {
+        "nk_troops_in_combat",
+        "war_nature_changes",
+        "nk_support_turns_tide",
+        "russia_backs_nk_in_crisis",
+    },
+    "korean_emergency": {
+        "nk_troops_in_combat",
+        "war_nature_changes",
+        "nk_support_turns_tide",
+        "realtime_surveillance_rok_us",
+        "us_deterrent_neutralized",
+        "peninsula_security_shaken",
+    },
+}
+
+
+@pytest.fixture(autouse=True)
+def _in_repo(monkeypatch):
+    """Run every command from the repository root so paths in output are stable."""
+    monkeypatch.chdir(ROOT)
+
+
+def run(capsys, *args: str) -> tuple[int, str, str]:
+    code = main([str(a) for a in args])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def golden(name: str, text: str) -> None:
+    path = GOLDEN / name
+    if os.environ.get("RISKCHAIN_UPDATE_GOLDEN") == "1":
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    assert text == path.read_text()
+
+
+# ----------------------------------------------------------------------------- goldens
+
+
+@pytest.mark.parametrize("fmt", ["table", "md", "csv", "json", "html"])
+def test_table_formats_match_golden(capsys, fmt):
+    """Each format of the editorial's risk table is stable."""
+    code, out, err = run(capsys, "table", SCEN, "--date", DATE, "--format", fmt)
+    assert code == 0, err
+    assert err == ""
+    golden(f"korea.{fmt}", out)
+
+
+@pytest.mark.parametrize("fmt", ["json", "table"])
+def test_run_formats_match_golden(capsys, fmt):
+    """``riskchain run`` in JSON and as a table is stable."""
+    code, out, err = run(capsys, "run", SCEN, "--format", fmt)
+    assert code == 0, err
+    golden(f"run.{fmt}", out)
+
+
+# ----------------------------------------------------------------------------- contracts
+
+
+def test_table_json_contract(capsys):
+    """The JSON of ``table``: the model, the baseline, the scenarios as in ``run``, and one
+    row per target outcome with a cell per scenario."""
+    _, out, _ = run(capsys, "table", SCEN, "--date", DATE, "-f", "json")
+    data = json.loads(out)
+    assert set(data) >= {"model", "baseline", "scenarios", "rows", "produced", "title"}
+    assert data["model"] == {
+        "id": "korea_russia_2024",
+        "title": "North Korea–Russia military cooperation and South Korean security",
+        "horizon": "24 months from October 2024 (to October 2026)",
+        "path": MODEL,
+    }
+    assert data["baseline"] == "reported"
+    assert data["produced"] == DATE
+    _, run_out, _ = run(capsys, "run", SCEN, "-f", "json")
+    assert data["scenarios"] == json.loads(run_out)["scenarios"]
+    assert [s["id"] for s in data["scenarios"]] == IDS
+    rows = [(r["node"], r["state"]) for r in data["rows"]]
+    assert rows == ROWS
+    posts = {s["id"]: s["posteriors"] for s in data["scenarios"]}
+    for row in data["rows"]:
+        assert set(row) == {"node", "state", "label", "impact", "values"}
+        assert list(row["values"]) == IDS
+        assert "level" in row["impact"]  # the editorial's impacts are all NRR levels
+        base = posts["reported"][row["node"]][row["state"]]
+        for sid, cell in row["values"].items():
+            assert set(cell) == {"p", "term", "range", "delta"}  # no expected impact
+            p = posts[sid][row["node"]][row["state"]]
+            assert cell["p"] == p
+            assert cell["delta"] == pytest.approx(p - base, abs=1e-11)
+            lo, hi = cell["range"]
+            assert lo <= round(p, 12) <= hi
+    # rows a scenario cannot move (d-separated from what it changes) have delta exactly 0:
+    # no rounding noise such as 2.8e-17, no -0.0
+    for sid, nodes in UNTOUCHED.items():
+        for row in data["rows"]:
+            if row["node"] in nodes:
+                delta = row["values"][sid]["delta"]
+                assert delta == 0.0 and str(delta) == "0.0", (sid, row["node"], delta)
+
+
+def test_table_says_what_each_scenario_observed_and_forced(capsys):
+    """Table, Markdown and HTML give the title, horizon, produced date and, per scenario,
+    what it observed and what it forced."""
+    observed = ", ".join(f"{k}={v}" for k, v in REPORTED.items())
+    expect = {sid: (f"observed: {observed}", "forced: none") for sid in IDS}
+    expect["troops_in_combat"] = (f"observed: {observed}, nk_troops_in_combat=yes", "forced: none")
+    expect["korean_emergency"] = (f"observed: {observed}, korean_emergency=yes", "forced: none")
+    expect["worst_case"] = expect["korean_emergency"]
+    expect["nato_enters"] = (f"observed: {observed};", "forced: nato_member_enters_war=yes")
+    expect["pressure_works"] = (f"observed: {observed};", "forced: allied_pressure=yes")
+    for fmt in ("table", "md", "html"):
+        _, out, _ = run(capsys, "table", SCEN, "--date", DATE, "-f", fmt)
+        assert "North Korea–Russia cooperation — what it means for South Korea" in out
+        assert "horizon: 24 months from October 2024 (to October 2026)" in out
+        assert f"produced: {DATE}" in out
+        blocks = _scenario_blocks(out, fmt)
+        assert list(blocks) == IDS, fmt
+        for sid, (seen, forced) in expect.items():
+            assert seen in blocks[sid], (fmt, sid)
+            assert forced in blocks[sid], (fmt, sid)
+
+
+def _scenario_blocks(text: str, fmt: str) -> dict[str, str]:
+    """The text describing each scenario, by id, in the order shown."""
+    out: dict[str, str] = {}
+    if fmt == "html":
+        for part in text.split("<dt><b>")[1:]:
+            sid, _, rest = part.partition("</b>")
+            out[sid] = rest.split("</dd>")[0]
+        return out
+    lines = text.splitlines()
+    start = lines.index("scenarios:" if fmt == "table" else "**Scenarios**")
+    current = None
+    for line in lines[start + 1 :]:
+        if not line.strip():
+            if current:
+                break
+            continue
+        head = line[2:].split()[0] if fmt == "table" else line
+        if fmt == "table" and not line.startswith("   "):
+            current = head
+        elif fmt == "md" and line.startswith("- **"):
+            current = line[4:].split("**")[0]
+        out[current] = out.get(current, "") + line + "\n"
+    return out
+
+
+def test_run_json_lists_scenarios_in_file_order(capsys):
+    """``run -s B -s A`` reports A and B in file order."""
+    _, out, _ = run(capsys, "run", SCEN, "-s", "worst_case", "-s", "nato_enters", "-f", "json")
+    assert [s["id"] for s in json.loads(out)["scenarios"]] == ["nato_enters", "worst_case"]
+
+
+# ----------------------------------------------------------------------------- -o FILE
+
+
+def test_output_file_equals_stdout(capsys, tmp_path):
+    """``-o FILE`` writes exactly what would be printed, replacing an existing file."""
+    _, printed, _ = run(capsys, "table", SCEN, "--date", DATE, "-f", "md")
+    target = tmp_path / "risk.md"
+    target.write_text("old table\n")
+    code, out, err = run(capsys, "table", SCEN, "--date", DATE, "-f", "md", "-o", target)
+    assert code == 0, err
+    assert out == ""
+    assert f"wrote {target}" in err
+    assert target.read_text() == printed
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["risk.md"]
+
+
+def test_output_file_kept_when_the_write_fails(capsys, tmp_path, monkeypatch):
+    """A write that fails before the rename leaves the old file intact and no temporary file."""
+    target = tmp_path / "risk.html"
+    target.write_text("old table\n")
+
+    def boom(src, dst):
+        raise OSError("disk full (simulated)")
+
+    monkeypatch.setattr(os, "replace", boom)
+    try:
+        code = main(["table", SCEN, "-f", "html", "-o", str(target)])
+    except OSError:
+        code = None
+    capsys.readouterr()
+    assert code != 0
+    assert target.read_text() == "old table\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["risk.html"]
+
+
+def test_output_into_missing_folder_is_usage_error(capsys, tmp_path):
+    """``-o`` into a folder that does not exist: exit 2, nothing written."""
+    target = tmp_path / "missing" / "risk.md"
+    code, out, err = run(capsys, "table", SCEN, "-o", target)
+    assert code == 2
+    assert "no such folder" in err
+    assert out == ""
+    assert not target.parent.exists()
+
+
+# ----------------------------------------------------------------------------- --scenario
+
+
+def test_scenario_filter_keeps_the_baseline(capsys):
+    """``table -s ID`` shows the baseline (first) and the chosen scenario, with deltas."""
+    code, out, err = run(capsys, "table", SCEN, "-s", "nato_enters", "-f", "json")
+    assert code == 0, err
+    data = json.loads(out)
+    assert [s["id"] for s in data["scenarios"]] == ["reported", "nato_enters"]
+    war = next(r for r in data["rows"] if r["node"] == "war_nature_changes")
+    assert list(war["values"]) == ["reported", "nato_enters"]
+    # forced entry: P(nature changes) = P(yes | NATO enters) = almost certain = 0.97
+    assert war["values"]["nato_enters"]["p"] == pytest.approx(0.97, abs=1e-12)
+    delta = war["values"]["nato_enters"]["delta"]
+    assert delta == pytest.approx(0.97 - war["values"]["reported"]["p"], abs=1e-12)
+    code, out, _ = run(capsys, "table", SCEN, "-s", "reported", "-f", "csv")
+    assert code == 0
+    assert out.splitlines()[0].count("_p,") == 1
+
+
+def test_unknown_scenario_is_usage_error_with_suggestion(capsys):
+    """An unknown ``--scenario``: exit 2, the choices and a did-you-mean."""
+    for cmd in ("table", "run"):
+        code, out, err = run(capsys, cmd, SCEN, "-s", "nato_enter")
+        assert code == 2, cmd
+        assert out == ""
+        assert "no scenario 'nato_enter'" in err
+        assert "did you mean 'nato_enters'" in err
+
+
+# ----------------------------------------------------------------------------- query --scenario
+
+
+@pytest.mark.parametrize(
+    ("sid", "extra", "given", "do", "likelihood"),
+    [
+        # add a finding to the scenario's
+        (
+            "reported",
+            ["--given", "nk_support_turns_tide=yes"],
+            {**REPORTED, "nk_support_turns_tide": "yes"},
+            {},
+            {},
+        ),
+        # observe what the scenario forced: the intervention is replaced
+        (
+            "nato_enters",
+            ["--given", "nato_member_enters_war=no"],
+            {**REPORTED, "nato_member_enters_war": "no"},
+            {},
+            {},
+        ),
+        # force what the scenario observed
+        (
+            "troops_in_combat",
+            ["--do", "nk_troops_in_combat=no"],
+            REPORTED,
+            {"nk_troops_in_combat": "no"},
+            {},
+        ),
+        # replace the scenario's likelihood, and override one of its findings
+        (
+            "combat_rumours",
+            ["-l", "nk_troops_in_combat=no:1,yes:3", "--given", "border_fortification=no"],
+            {**REPORTED, "border_fortification": "no"},
+            {},
+            {"nk_troops_in_combat": {"no": 1.0, "yes": 3.0}},
+        ),
+    ],
+)
+def test_query_on_top_of_a_scenario(capsys, sid, extra, given, do, likelihood):
+    """``query SCENARIOS -s ID`` plus flags equals a direct query with the merged findings."""
+    code, out, err = run(capsys, "query", SCEN, "-s", sid, *extra, "-f", "json")
+    assert code == 0, err
+    data = json.loads(out)
+    assert data["scenario"] == sid
+    assert data["given"] == given
+    assert data["do"] == do
+    assert data["likelihood"] == likelihood
+    targets = list(data["posteriors"])  # the scenario file's targets
+    assert targets == [node for node, state in ROWS if state != "severe"]
+    direct = load_model(MODEL).query(given=given, do=do, likelihood=likelihood, targets=targets)
+    assert data["evidence_probability"] == pytest.approx(direct.evidence_probability, rel=1e-9)
+    for node, dist in direct.posteriors.items():
+        assert data["posteriors"][node] == pytest.approx(dist, abs=1e-9), node
+
+
+def test_query_on_top_of_a_scenario_with_its_own_numbers(capsys):
+    """On ``tech_for_troops`` the scenario's ``set`` applies: observing the emergency on
+    top of it gives ``worst_case``."""
+    code, out, err = run(
+        capsys, "query", SCEN, "-s", "tech_for_troops", "-g", "korean_emergency=yes", "-f", "json"
+    )
+    assert code == 0, err
+    data = json.loads(out)
+    assert data["set"] == [
+        "russia_tech_transfer",
+        "nk_recon_satellite",
+        "nk_icbm_us_mainland",
+        "nk_nuclear_submarine",
+    ]
+    _, run_out, _ = run(capsys, "run", SCEN, "-s", "worst_case", "-f", "json")
+    worst = json.loads(run_out)["scenarios"][0]
+    assert data["given"] == worst["given"]
+    assert data["evidence_probability"] == pytest.approx(worst["evidence_probability"], rel=1e-9)
+    for node in worst["posteriors"]:
+        assert data["posteriors"][node] == pytest.approx(worst["posteriors"][node], abs=1e-9)
+    # P(transfer) is the scenario's 'almost certain' (0.97), whatever was observed
+    code, out, _ = run(
+        capsys, "query", SCEN, "-s", "tech_for_troops", "-t", "russia_tech_transfer", "-f", "json"
+    )
+    post = json.loads(out)["posteriors"]["russia_tech_transfer"]
+    assert post["yes"] == pytest.approx(0.97, abs=1e-12)
+
+
+def test_query_scenario_file_needs_scenario(capsys):
+    """``query SCENARIOS`` without ``--scenario``: exit 2, naming the scenarios."""
+    code, out, err = run(capsys, "query", SCEN)
+    assert code == 2
+    assert out == ""
+    assert "--scenario" in err and "nato_enters" in err
+
+
+def test_query_model_file_with_scenario(capsys):
+    """``query MODEL --scenario ID``: exit 2."""
+    code, out, err = run(capsys, "query", MODEL, "--scenario", "reported")
+    assert code == 2
+    assert out == ""
+    assert "model file" in err
+
+
+def test_query_unknown_scenario(capsys):
+    """``query SCENARIOS -s typo``: exit 2 with a did-you-mean."""
+    code, _, err = run(capsys, "query", SCEN, "-s", "worst_cas")
+    assert code == 2
+    assert "did you mean 'worst_case'" in err
+
+
+# ----------------------------------------------------------------------------- HTML
+
+
+class _TagChecker(HTMLParser):
+    """Checks that block tags nest and close, and collects src/href values."""
+
+    TAGS = frozenset(
+        {"table", "thead", "tbody", "tr", "th", "td", "dl", "dt", "dd", "ul", "li", "h1", "h2", "p"}
+    )
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.stack: list[str] = []
+        self.opened: dict[str, int] = {}
+        self.closed: dict[str, int] = {}
+        self.links: list[str] = []
+        self.errors: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        self.links += [v or "" for k, v in attrs if k in ("src", "href")]
+        if tag in self.TAGS:
+            self.stack.append(tag)
+            self.opened[tag] = self.opened.get(tag, 0) + 1
+
+    def handle_endtag(self, tag):
+        if tag in self.TAGS:
+            self.closed[tag] = self.closed.get(tag, 0) + 1
+            if not self.stack or self.stack[-1] != tag:
+                self.errors.append(f"</{tag}> closes {self.stack[-1:] or 'nothing'}")
+            else:
+                self.stack.pop()
+
+
+@pytest.mark.parametrize("extra", [[], ["--nrr-bands"], ["-s", "worst_case", "--scale", "phia"]])
+def test_html_is_well_formed_and_self_contained(capsys, extra):
+    """Every opened table/list/heading/paragraph tag is closed in order; no external URL."""
+    code, out, err = run(capsys, "table", SCEN, "-f", "html", *extra)
+    assert code == 0, err
+    checker = _TagChecker()
+    checker.feed(out)
+    checker.close()
+    assert checker.errors == []
+    assert checker.stack == []
+    assert checker.opened == checker.closed
+    assert {"table", "tr", "td", "dl", "li", "h1", "p"} <= set(checker.opened)
+    assert not [link for link in checker.links if "http" in link]
+    assert out.startswith("<!DOCTYPE html>")
+    assert out.rstrip().endswith("</html>")
+    # one data row per outcome, each with impact plus 3 (or 4) cells per scenario
+    ids = 2 if "-s" in extra else len(IDS)
+    per = 4 if "--nrr-bands" in extra else 3
+    body = out.split("<tbody>")[1]
+    assert body.count("<tr>") == 9
+    assert body.count("<td") == 9 * (2 + ids * per)
+
+
+# ----------------------------------------------------------------------------- change one line
+
+# edit, rows (node, state) whose cells change, hand value of one changed cell in tech_for_troops
+EDITS = [
+    (
+        # the ICBM row of tech_for_troops: 'likely' -> 0.9
+        (
+            "          russia_tech_transfer=yes: likely\n",
+            "          russia_tech_transfer=yes: 0.9\n",
+        ),
+        {
+            ("us_deterrent_neutralized", "yes"),
+            ("rok_security_threat", "elevated"),
+            ("rok_security_threat", "severe"),
+        },
+        # P(icbm) = 0.97*0.9 + 0.03*0.1; P(neutralized) = P(icbm)*0.4 + (1-P(icbm))*0.05
+        ("us_deterrent_neutralized", (0.97 * 0.9 + 0.03 * 0.1) * 0.35 + 0.05),
+    ),
+    (
+        # the transfer itself: 'almost certain' -> 0.5
+        ("        p: almost certain\n", "        p: 0.5\n"),
+        {
+            ("realtime_surveillance_rok_us", "yes"),
+            ("us_deterrent_neutralized", "yes"),
+            ("peninsula_security_shaken", "yes"),
+            ("rok_security_threat", "elevated"),
+            ("rok_security_threat", "severe"),
+        },
+        # P(satellite) = 0.5*0.875 + 0.5*0.15; P(surveillance) = P(sat)*0.675 + (1-P(sat))*0.05
+        ("realtime_surveillance_rok_us", (0.5 * 0.875 + 0.5 * 0.15) * 0.625 + 0.05),
+    ),
+]
+
+
+@pytest.mark.parametrize(("edit", "rows", "hand"), EDITS, ids=["icbm_row", "transfer_p"])
+def test_copy_change_one_number_see_the_change(capsys, tmp_path, edit, rows, hand):
+    """Copy the editorial's scenario file, change one number of a ``set``: exactly the cells of
+    the rows downstream of it, in the scenarios that carry that set, change."""
+    text = (ROOT / SCEN).read_text()
+    text = text.replace("model: ../models/", f"model: {ROOT / 'models'}/")
+    assert text.count(edit[0]) == 1
+    before_path = tmp_path / "before.yaml"
+    after_path = tmp_path / "after.yaml"
+    before_path.write_text(text)
+    after_path.write_text(text.replace(*edit))
+    tables = []
+    for path in (before_path, after_path):
+        code, out, err = run(capsys, "table", path, "-f", "json", "--date", DATE)
+        assert code == 0, err
+        tables.append(json.loads(out))
+    before, after = tables
+    changed = set()
+    for rb, ra in zip(before["rows"], after["rows"]):
+        assert (rb["node"], rb["state"]) == (ra["node"], ra["state"])
+        for sid in IDS:
+            if rb["values"][sid] != ra["values"][sid]:
+                changed.add((rb["node"], rb["state"], sid))
+                assert ra["values"][sid]["delta"] != rb["values"][sid]["delta"]
+    assert changed == {(n, s, sid) for n, s in rows for sid in ("tech_for_troops", "worst_case")}
+    node, value = hand
+    for sid in ("tech_for_troops", "worst_case"):
+        cell = next(r for r in after["rows"] if r["node"] == node)["values"][sid]
+        assert cell["p"] == pytest.approx(value, abs=1e-12)
+    # the scenarios' own entries (numbers as written, tables, posteriors) change likewise
+    for sb, sa in zip(before["scenarios"], after["scenarios"]):
+        assert (sb == sa) == (sb["id"] not in ("tech_for_troops", "worst_case")), sb["id"]
