@@ -329,3 +329,20 @@ def test_import_bad_input_writes_nothing(capsys, tmp_path):
 def test_cli_reference_is_current():
     """docs/cli.md is generated from --help; regenerate with `python -m riskchain._clidoc docs/cli.md`."""
     assert (ROOT / "docs" / "cli.md").read_text() == render_cli_docs()
+
+
+def test_write_failure_is_one_line(capsys, tmp_path, monkeypatch):
+    """A failed write (disk full) is a one-line error with exit 1, not a traceback."""
+    import riskchain.io.files
+
+    def full(path, data):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(riskchain.io.files, "atomic_write", full)
+    out_file = tmp_path / "t.md"
+    code, _, err = run(
+        capsys, "table", "scenarios/korea_russia_2024.yaml", "-f", "md", "-o", str(out_file)
+    )
+    assert code == 1
+    assert err == f"error: cannot write {out_file}: No space left on device\n"
+    assert not out_file.exists()

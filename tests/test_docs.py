@@ -20,5 +20,7 @@ def test_scenarios_doc_table_is_current(monkeypatch):
     m = re.search(r"<!-- table:begin -->\n(.*)<!-- table:end -->", doc, re.S)
     assert m
     run = run_scenarios("scenarios/korea_russia_2024.yaml", include_baseline=True)
-    fresh = render_risk_table(risk_table(run, produced=dt.date(2026, 11, 27)), "md").replace("## ", "### ", 1)
+    fresh = render_risk_table(risk_table(run, produced=dt.date(2026, 11, 27)), "md").replace(
+        "## ", "### ", 1
+    )
     assert m.group(1) == fresh

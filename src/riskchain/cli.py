@@ -355,12 +355,20 @@ def table(
     if output is None:
         typer.echo(text, nl=False)
     else:
-        from riskchain.io.files import atomic_write
-
-        atomic_write(output, text)
+        _write(output, text)
         typer.echo(f"wrote {output}", err=True)
     _warn_impossible(result)
     return 0
+
+
+def _write(path: Path, text: str) -> None:
+    """Write atomically; a failure (disk full, no permission) is a one-line error."""
+    from riskchain.io.files import atomic_write
+
+    try:
+        atomic_write(path, text)
+    except OSError as exc:
+        raise RiskchainError(f"cannot write {path}: {exc.strerror or exc}") from None
 
 
 def _warn_impossible(result) -> None:
@@ -392,14 +400,13 @@ def import_(
 ) -> int:
     """Import a network from another tool (BIF, through pgmpy's reader) as a model file."""
     from riskchain.io.bif import import_network
-    from riskchain.io.files import atomic_write
 
     if output.exists() and not force:
         raise UsageError(f"-o {output}: the file exists; add --force to replace it")
     if output.parent and not output.parent.exists():
         raise UsageError(f"-o {output}: no such folder '{output.parent}'")
     text, compiled = import_network(source)
-    atomic_write(output, text)
+    _write(output, text)
     edges = sum(len(p) for p in compiled.parents)
     typer.echo(
         f"wrote {output}: model '{compiled.id}', {len(compiled)} nodes, {edges} edges (validated)",

@@ -101,7 +101,10 @@ def format_pct(p: float, digits: int = 0) -> str:
 
 
 def format_range(lo: float, hi: float) -> str:
-    """``[55–80%]``: a probability range in whole percent (decimals only when needed)."""
+    """``[55–80%]``: a probability range in whole percent (decimals only when needed);
+    a single point as ``[0%]``."""
+    if lo == hi:
+        return f"[{format_pct(lo)}%]"
     return f"[{format_pct(lo)}–{format_pct(hi)}%]"
 
 

@@ -224,10 +224,10 @@ TERMS = {
         "phia": (None, None),
         "kent": ("probably not", (0.2, 0.4)),
     },
-    ("shocked", 0): {  # 1 (observed)
-        "icd203": ("almost certain", (0.95, 1.0)),
-        "phia": ("almost certain", (0.95, 1.0)),
-        "kent": ("certain", (1.0, 1.0)),
+    ("shocked", 0): {  # 1 (observed): set by the scenario, so no estimative term on any scale
+        "icd203": (None, None),
+        "phia": (None, None),
+        "kent": (None, None),
     },
     ("shocked", 2): {  # 0.5
         "icd203": ("roughly even chance", (0.45, 0.55)),

@@ -34,7 +34,9 @@ def problems(draw):
 def reference(ops, out):
     letters = "bcdefgh"
     batched = any(a.ndim == len(vs) + 1 for a, vs in ops)
-    terms = [("a" if a.ndim == len(vs) + 1 else "") + "".join(letters[v] for v in vs) for a, vs in ops]
+    terms = [
+        ("a" if a.ndim == len(vs) + 1 else "") + "".join(letters[v] for v in vs) for a, vs in ops
+    ]
     eq = ",".join(terms) + "->" + ("a" if batched else "") + "".join(letters[v] for v in out)
     return np.einsum(eq, *[a for a, _ in ops])
 
@@ -44,7 +46,9 @@ def reference(ops, out):
 @given(problem=problems())
 def test_paths_agree_with_einsum(path, problem):
     ops, out = problem
-    direct, in_place = {"direct": (10**12, 10**12), "opt_einsum": (0, 10**12), "in_place": (0, 0)}[path]
+    direct, in_place = {"direct": (10**12, 10**12), "opt_einsum": (0, 10**12), "in_place": (0, 0)}[
+        path
+    ]
     saved = E._DIRECT_EINSUM, E._IN_PLACE
     E._DIRECT_EINSUM, E._IN_PLACE = direct, in_place
     try:

@@ -141,16 +141,24 @@ def test_table_json_contract(capsys):
     rows = [(r["node"], r["state"]) for r in data["rows"]]
     assert rows == ROWS
     posts = {s["id"]: s["posteriors"] for s in data["scenarios"]}
+    scen = {s["id"]: s for s in data["scenarios"]}
     for row in data["rows"]:
         assert set(row) == {"node", "state", "label", "impact", "values"}
         assert list(row["values"]) == IDS
         assert "level" in row["impact"]  # the editorial's impacts are all NRR levels
         base = posts["reported"][row["node"]][row["state"]]
         for sid, cell in row["values"].items():
-            assert set(cell) == {"p", "term", "range", "delta"}  # no expected impact
+            # no expected impact (ordinal levels); 'finding' only where the scenario set the node
+            observed = row["node"] in scen[sid]["given"] or row["node"] in scen[sid]["do"]
+            assert set(cell) == {"p", "term", "range", "delta"} | (
+                {"finding"} if observed else set()
+            )
             p = posts[sid][row["node"]][row["state"]]
             assert cell["p"] == p
             assert cell["delta"] == pytest.approx(p - base, abs=1e-11)
+            if observed:
+                assert cell["term"] is None and cell["range"] is None
+                continue
             lo, hi = cell["range"]
             assert lo <= round(p, 12) <= hi
     # rows a scenario cannot move (d-separated from what it changes) have delta exactly 0:

@@ -16,14 +16,16 @@ HINT = (
 
 
 def threat(line: str) -> NodeSpec:
-    """The graded node 'threat' with one more line (written at line 6, column 5)."""
+    """The graded node 'threat' with one more line (written at line 6, column 5) and,
+    unless that line says otherwise, ``adverse: [elevated, severe]`` after it."""
+    extra = "" if "adverse" in line else "    adverse: [elevated, severe]\n"
     text = (
         "riskchain: 1\n"
         "nodes:\n"
         "  threat:\n"
         "    states: [low, elevated, severe]\n"
         "    p: {low: 0.5, elevated: 0.3}\n"
-        f"    {line}\n"
+        f"    {line}\n" + extra
     )
     return parse_model_text(text, "m.yaml").nodes["threat"]
 
@@ -253,7 +255,7 @@ def test_outcome_of_a_binary_node_without_yes_is_its_second_state():
 
 def test_outcome_of_a_graded_node_is_every_state():
     """Without ``adverse``: all three."""
-    assert threat("label: T").outcome_states() == ("low", "elevated", "severe")
+    assert threat("adverse: []").outcome_states() == ("low", "elevated", "severe")
 
 
 def test_outcome_with_adverse():
@@ -285,11 +287,25 @@ def test_single_impact_on_a_binary_node():
 
 
 def test_single_impact_on_a_graded_node_without_adverse():
-    """Every state is reported, so every state has the impact."""
+    """One impact on a graded node without 'adverse' would rate its good states too: an error."""
+    text = (
+        "riskchain: 1\nnodes:\n  threat:\n    states: [low, elevated, severe]\n"
+        "    p: {low: 0.5, elevated: 0.3}\n    impact: 4\n"
+    )
+    with pytest.raises(SpecError) as info:
+        parse_model_text(text, "m.yaml")
+    assert [d.format() for d in info.value.diagnostics] == [
+        "m.yaml:6:13: error: one impact for the graded node 'threat' would apply to every state, "
+        "good ones included\n"
+        "    hint: say which states it describes with adverse: [...], or give one per state: {state: level}"
+    ]
+
+
+def test_single_impact_with_adverse_applies_to_the_adverse_states():
     spec = threat("impact: {value: 3, unit: m GBP}")
-    assert [spec.impact_of(s) for s in ("low", "elevated", "severe")] == [
+    assert [spec.impact_of(s) for s in ("low", "elevated", "severe")] == [None] + [
         Impact(value=3.0, unit="m GBP")
-    ] * 3
+    ] * 2
 
 
 def test_per_state_impacts():

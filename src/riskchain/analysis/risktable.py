@@ -45,6 +45,7 @@ class Cell:
     delta: float | None
     band: int | None = None
     expected_impact: float | None = None
+    finding: str | None = None  # "observed" or "forced": set by the scenario, not estimated
 
     def to_json(self) -> dict:
         out: dict = {
@@ -53,6 +54,8 @@ class Cell:
             "range": list(self.range) if self.range else None,
             "delta": self.delta,
         }
+        if self.finding is not None:
+            out["finding"] = self.finding
         if self.band is not None:
             out["nrr_band"] = self.band
         if self.expected_impact is not None:
@@ -149,11 +152,14 @@ def risk_table(
                     row.values[res.id] = Cell(None, None, None, None)
                     continue
                 p = res.posteriors[node][state]
-                band = scale.classify(p)
+                s = res.scenario
+                finding = "observed" if node in s.given else "forced" if node in s.do else None
+                band = scale.classify(p) if finding is None else None
                 row.values[res.id] = Cell(
                     p=p,
                     term=band.term if band else None,
                     range=band.output_range() if band else None,
+                    finding=finding,
                     delta=round(p - b, 12) + 0.0 if b is not None else None,  # no noise, no -0
                     band=nrr_band(p) if bands else None,
                     expected_impact=p * impact.value

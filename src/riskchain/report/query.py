@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from riskchain.model import Model, QueryResult
-from riskchain.report.text import align, csv_text, json_text, markdown_table, pct, prob
+from riskchain.report.text import align, csv_text, json_text, markdown_table, pct, pct_in_band, prob
 from riskchain.scales import DEFAULT_SCALE, Scale
 
 
@@ -49,6 +49,7 @@ def _rows(model: Model, result: QueryResult, scale: Scale) -> list[dict]:
         rep = reported_state(list(dist))
         for state, p in dist.items():
             term = rng = ""
+            shown = pct(p)
             if finding in ("observed", "forced"):
                 pass  # set by the question, not estimated: no word
             elif state == rep:
@@ -57,12 +58,14 @@ def _rows(model: Model, result: QueryResult, scale: Scale) -> list[dict]:
                     term = band.term
                     lo, hi = band.output_range()
                     rng = f"{lo:g}-{hi:g}"
+                    shown = pct_in_band(p, (lo, hi))
             out.append(
                 {
                     "node": node,
                     "label": model.label(node),
                     "state": state,
                     "p": p,
+                    "shown": shown,
                     "term": term,
                     "range": rng,
                     "finding": finding or "",
@@ -115,7 +118,7 @@ def render_query(
                 r["node"] if first else "",
                 r["label"] if first else "",
                 r["state"],
-                pct(r["p"]),
+                r["shown"],
                 r["estimate"],
             ]
         )

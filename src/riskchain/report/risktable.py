@@ -6,7 +6,7 @@ import html
 
 from riskchain.analysis.risktable import NRR_BAND_TEXT, Cell, RiskTable
 from riskchain.analysis.scenarios import ScenarioRun
-from riskchain.report.text import align, csv_text, json_text, markdown_table, pct, prob
+from riskchain.report.text import align, csv_text, json_text, markdown_table, pct, pct_in_band, prob
 from riskchain.scales import Scale, format_range
 
 RUN_FORMATS = ("table", "json", "csv", "md")
@@ -19,6 +19,8 @@ TABLE_FORMATS = ("table", "md", "csv", "json", "html")
 def _estimate(cell: Cell) -> str:
     if cell.p is None:
         return "n/a"
+    if cell.finding is not None:
+        return cell.finding  # set by the scenario, not estimated: no word
     if cell.term is None or cell.range is None:
         return "(between terms)"
     return f"{cell.term} {format_range(*cell.range)}"
@@ -43,7 +45,7 @@ def _scenario_lines(run: ScenarioRun) -> list[tuple[str, list[str]]]:
     for res in run.results:
         s = res.scenario
         f = s.findings_text()
-        head = s.description or ""
+        head = s.description or "(no description)"
         if len(s.chain) > 1:
             head += f" (extends {s.chain[1]})"
         lines = [head.strip()]
@@ -118,7 +120,7 @@ def render_risk_table(table: RiskTable, fmt: str = "table") -> str:
         for sid in ids:
             cell = row.values[sid]
             line += [
-                pct(cell.p) if cell.p is not None else "n/a",
+                pct_in_band(cell.p, cell.range) if cell.p is not None else "n/a",
                 _estimate(cell),
                 _delta(cell, sid == base),
             ]
@@ -155,6 +157,12 @@ def _expected(cell: Cell, row) -> str:
     return f"{cell.expected_impact:.3g}{unit}"
 
 
+def _fixed(x: float) -> str:
+    """A number in plain decimal notation (no exponent), up to 12 decimals."""
+    text = f"{x:.12f}".rstrip("0").rstrip(".")
+    return "0" if text in ("-0", "") else text
+
+
 def _csv(table: RiskTable) -> str:
     ids = table.scenario_ids
     numeric = any(r.impact and r.impact.numeric for r in table.rows)
@@ -179,7 +187,7 @@ def _csv(table: RiskTable) -> str:
                 f"{c.p:.10g}" if c.p is not None else "n/a",
                 c.term or "",
                 f"{c.range[0]:g}-{c.range[1]:g}" if c.range else "",
-                f"{c.delta:.10g}" if c.delta is not None else "n/a",
+                _fixed(c.delta) if c.delta is not None else "n/a",
             ]
             if table.bands:
                 line.append(c.band if c.band is not None else "n/a")
@@ -240,7 +248,7 @@ def _html(table: RiskTable) -> str:
             c = row.values[sid]
             na = ' class="na"' if c.p is None else ' class="num"'
             parts.append(
-                f"<td{na}>{e(pct(c.p) if c.p is not None else 'n/a')}</td><td>{e(_estimate(c))}</td>"
+                f"<td{na}>{e(pct_in_band(c.p, c.range) if c.p is not None else 'n/a')}</td><td>{e(_estimate(c))}</td>"
                 f'<td class="num">{e(_delta(c, sid == base))}</td>'
             )
             if table.bands:

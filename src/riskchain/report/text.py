@@ -30,6 +30,21 @@ def pct(p: float) -> str:
     return text + "%"
 
 
+def pct_in_band(p: float, band: tuple[float, float] | None) -> str:
+    """:func:`pct`, with more decimals where one would show a number outside the
+    term's band beside it (79.97% is "likely"; "80.0% likely [55–80%]" misleads)."""
+    text = pct(p)
+    if band is None or not 0.001 <= p <= 0.999:
+        return text
+    lo, hi = band[0] * 100, band[1] * 100
+    x = p * 100
+    for digits in (1, 2, 3, 4):
+        shown = round(x, digits)
+        if lo <= shown < hi or (hi == 100 and shown <= 100):
+            return f"{shown:.{digits}f}%"
+    return text
+
+
 def prob(p: float) -> str:
     """P(evidence) and similar: 4 significant digits, scientific when tiny."""
     if p != p:

@@ -435,6 +435,13 @@ class _Builder:
             adverse = self._adverse(nid, body, states[nid])
             inode = body.get("impact")
             impact = parse_node_impact(inode, states[nid], ctx, nid) if inode is not None else {}
+            if impact and "*" in impact and len(states[nid]) > 2 and not adverse:
+                ctx.error(
+                    inode,
+                    f"one impact for the graded node '{nid}' would apply to every state, good ones included",
+                    "say which states it describes with adverse: [...], or give one per state: {state: level}",
+                )
+                impact = None
             if table is None or adverse is None or impact is None:
                 good = False
                 continue

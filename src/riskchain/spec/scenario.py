@@ -463,6 +463,13 @@ def _set(
             name, CptTable(tuple(rows), default or rows[0]), spec.parents, parent_states, ctx
         ):
             return None
+    if p is not None and default is not None:
+        ctx.error(
+            cnode.keynode("default") if cnode is not None else vnode,
+            f"{where} gives both 'p' and a 'default' row; the default would silently replace p",
+            "keep one: p for every row, or default for the rows not listed",
+        )
+        return None
     return SetSpec(name, p, tuple(rows), default, prov, sid, vnode.line, vnode.col)
 
 

@@ -1,0 +1,568 @@
+"""Parametric tables: what analysts actually know, expanded to full CPTs.
+
+A node with five causes needs 32 rows; these forms need one number per cause
+(formulas and sources: ``docs/model-format.md``):
+
+* ``noisy_or`` — each cause alone can bring the effect about (Henrion's
+  compound form by default: each number is P(effect | only that cause present),
+  leak included; ``form: net`` gives Díez's form, the leak switched off).
+* ``noisy_and`` — the effect needs every cause; each number is P(effect | all
+  causes present except that one) (the De Morgan dual of noisy-OR).
+* ``logic`` — deterministic gates: ``and``, ``or``, ``{at_least: k}``.
+* ``noisy_max`` — a graded effect whose level is the highest any cause pushes
+  it to (Díez 1993; GeNIe's semantics).
+* ``ranked`` — Fenton, Neil & Caballero (2007) ranked nodes: ordinal states as
+  equal intervals of [0, 1], a truncated normal around a weighted function of
+  the parents (WMEAN, WMIN, WMAX, MIXMINMAX).
+
+Every parameter accepts every probability form and keeps its spread.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from riskchain.errors import suggest
+from riskchain.spec.probability import Context, Prob, parse_prob
+from riskchain.spec.tables import Dist, Table, parse_dist
+from riskchain.spec.yamlsrc import YNode
+
+FORMS = ("compound", "net")
+RANKED_FUNCTIONS = ("wmean", "wmin", "wmax", "mixminmax")
+
+
+def present_state(states: Sequence[str]) -> str:
+    """The state of a cause that counts as 'present' by default: ``yes`` if it
+    has one (any case), else its second state."""
+    for s in states:
+        if s.lower() == "yes":
+            return s
+    return states[1]
+
+
+@dataclass(frozen=True)
+class Cause:
+    """One parent of a parametric node: which of its states counts as present, and its number."""
+
+    parent: str
+    present: str
+    p: Prob
+    line: int = 0
+    col: int = 0
+
+
+@dataclass(frozen=True)
+class NoisyOr(Table):
+    """Leaky noisy-OR for a binary effect: P(yes | x) from a leak and one number per cause."""
+
+    causes: tuple[Cause, ...]
+    leak: Prob | None
+    form: str = "compound"
+    negate: bool = False  # noisy_and: the same algebra on the complements
+    line: int = 0
+    col: int = 0
+
+    @property
+    def kind(self) -> str:  # type: ignore[override]
+        return "noisy_and" if self.negate else "noisy_or"
+
+    def expand(self, card: int, parent_states: Sequence[Sequence[str]]) -> np.ndarray:
+        return self.expand_with(
+            [c.p.point for c in self.causes], self.leak.point if self.leak else None, parent_states
+        )
+
+    def expand_with(
+        self, ps: Sequence[float], leak: float | None, parent_states: Sequence[Sequence[str]]
+    ) -> np.ndarray:
+        """The CPT for given parameter values (used for point values and for draws)."""
+        shape = [len(s) for s in parent_states]
+        out = np.empty((*shape, 2))
+        present = [states.index(c.present) for c, states in zip(self.causes, parent_states)]
+        if not self.negate:
+            base = 1.0 - (leak or 0.0)  # P(no | no cause present)
+            factors = [
+                (1.0 - p) / base if self.form == "compound" and base > 0 else 1.0 - p for p in ps
+            ]
+            for combo in itertools.product(*(range(n) for n in shape)):
+                q = base
+                for f, j, pr in zip(factors, combo, present):
+                    if j == pr:
+                        q *= f
+                out[combo] = (q, 1.0 - q)
+            return out
+        top = 1.0 if leak is None else leak  # P(yes | every cause present)
+        factors = [p / top if self.form == "compound" and top > 0 else p for p in ps]
+        for combo in itertools.product(*(range(n) for n in shape)):
+            y = top
+            for f, j, pr in zip(factors, combo, present):
+                if j != pr:
+                    y *= f
+            out[combo] = (1.0 - y, y)
+        return out
+
+
+@dataclass(frozen=True)
+class Logic(Table):
+    """Deterministic gate over the parents' present states."""
+
+    op: str  # "and", "or", "at_least"
+    k: int
+    present: tuple[str, ...]
+    line: int = 0
+    col: int = 0
+    kind = "logic"
+
+    def expand(self, card: int, parent_states: Sequence[Sequence[str]]) -> np.ndarray:
+        shape = [len(s) for s in parent_states]
+        out = np.empty((*shape, 2))
+        idx = [states.index(p) for p, states in zip(self.present, parent_states)]
+        need = {"and": len(idx), "or": 1, "at_least": self.k}[self.op]
+        for combo in itertools.product(*(range(n) for n in shape)):
+            on = sum(j == i for j, i in zip(combo, idx)) >= need
+            out[combo] = (0.0, 1.0) if on else (1.0, 0.0)
+        return out
+
+
+@dataclass(frozen=True)
+class MaxCause:
+    """A noisy-MAX cause: its absent state and, for each other state, a distribution of the effect."""
+
+    parent: str
+    absent: str
+    dists: tuple[tuple[str, Dist], ...]  # (parent state, distribution over the effect's states)
+
+
+@dataclass(frozen=True)
+class NoisyMax(Table):
+    """Noisy-MAX: P(Y <= y | x) = L(y) * prod_i C_i(y | x_i) / L(y) (compound) or L(y) * prod C_i (net)."""
+
+    causes: tuple[MaxCause, ...]
+    leak: Dist | None
+    form: str = "compound"
+    line: int = 0
+    col: int = 0
+    kind = "noisy_max"
+
+    def expand(self, card: int, parent_states: Sequence[Sequence[str]]) -> np.ndarray:
+        leak = self.leak.point() if self.leak is not None else np.eye(card)[0]
+        cum_leak = np.cumsum(leak)
+        cause_cums = []
+        for cause, states in zip(self.causes, parent_states):
+            table = {}
+            for state, dist in cause.dists:
+                c = np.cumsum(dist.point())
+                if self.form == "compound":
+                    c = np.divide(c, cum_leak, out=np.ones_like(c), where=cum_leak > 0)
+                table[states.index(state)] = c
+            cause_cums.append(table)
+        shape = [len(s) for s in parent_states]
+        out = np.empty((*shape, card))
+        for combo in itertools.product(*(range(n) for n in shape)):
+            cum = cum_leak.copy()
+            for table, j in zip(cause_cums, combo):
+                if j in table:
+                    cum = cum * table[j]
+            cum = np.clip(cum, 0.0, 1.0)
+            cum[-1] = 1.0
+            out[combo] = np.diff(np.concatenate([[0.0], np.maximum.accumulate(cum)]))
+        return out
+
+
+@dataclass(frozen=True)
+class Ranked(Table):
+    """Fenton-Neil ranked node: a truncated normal on [0, 1] around f(parents)."""
+
+    function: str
+    weights: tuple[float, ...]
+    variance: float
+    line: int = 0
+    col: int = 0
+    kind = "ranked"
+
+    def expand(self, card: int, parent_states: Sequence[Sequence[str]]) -> np.ndarray:
+        shape = [len(s) for s in parent_states]
+        mids = [[(k + 0.5) / len(s) for k in range(len(s))] for s in parent_states]
+        out = np.empty((*shape, card))
+        for combo in itertools.product(*(range(n) for n in shape)):
+            x = [m[j] for m, j in zip(mids, combo)]
+            out[combo] = truncated_normal_bins(
+                ranked_mean(self.function, x, self.weights), self.variance, card
+            )
+        return out
+
+
+def ranked_mean(function: str, x: Sequence[float], w: Sequence[float]) -> float:
+    """WMEAN, WMIN, WMAX or MIXMINMAX of parent values ``x`` with weights ``w``
+    (Fenton, Neil & Caballero 2007). MIXMINMAX takes weights (w_min, w_max)."""
+    n = len(x)
+    if function == "wmean":
+        return sum(wi * xi for wi, xi in zip(w, x)) / sum(w)
+    if function == "wmin":
+        if n == 1:
+            return x[0]
+        return min(
+            (w[i] * x[i] + sum(x[j] for j in range(n) if j != i)) / (w[i] + n - 1) for i in range(n)
+        )
+    if function == "wmax":
+        if n == 1:
+            return x[0]
+        return max(
+            (w[i] * x[i] + sum(x[j] for j in range(n) if j != i)) / (w[i] + n - 1) for i in range(n)
+        )
+    if function == "mixminmax":
+        wmin, wmax = w
+        return (wmin * min(x) + wmax * max(x)) / (wmin + wmax)
+    raise ValueError(function)
+
+
+def truncated_normal_bins(mean: float, variance: float, card: int) -> np.ndarray:
+    """Mass of N(mean, variance) truncated to [0, 1] in ``card`` equal intervals."""
+    sd = math.sqrt(variance)
+    edges = [k / card for k in range(card + 1)]
+    cdf = [0.5 * (1.0 + math.erf((e - mean) / (sd * math.sqrt(2.0)))) for e in edges]
+    mass = np.diff(cdf)
+    total = cdf[-1] - cdf[0]
+    if total <= 0:  # mean far outside [0, 1]: all mass at the nearer end
+        out = np.zeros(card)
+        out[0 if mean < 0.5 else -1] = 1.0
+        return out
+    return mass / total
+
+
+# ----------------------------------------------------------------------------- parsing
+
+
+def _cause(
+    key: str, knode: YNode, value: YNode, states: tuple[str, ...], ctx: Context, owner: str
+) -> Cause | None:
+    if value.is_map and value.get("p") is not None:
+        for k, kn, _ in value.pairs():
+            if k not in ("p", "state"):
+                ctx.error(
+                    kn, f"unknown key '{k}' in cause '{key}' of {owner}", suggest(k, ("p", "state"))
+                )
+                return None
+        snode = value.get("state")
+        present = present_state(states)
+        if snode is not None:
+            if not snode.is_scalar or snode.text not in states:
+                ctx.error(
+                    snode,
+                    f"'{key}' has no state '{snode.text}' ({owner})",
+                    suggest(snode.text, states) or f"its states are: {', '.join(states)}",
+                )
+                return None
+            present = snode.text
+        p = parse_prob(value.get("p"), ctx)
+        return Cause(key, present, p, knode.line, knode.col) if p is not None else None
+    p = parse_prob(value, ctx)
+    if p is None:
+        return None
+    if len(states) != 2 and not any(s.lower() == "yes" for s in states):
+        ctx.error(
+            knode,
+            f"cause '{key}' of {owner} has {len(states)} states: name the one that counts as present",
+            f"write {key}: {{state: ..., p: ...}}",
+        )
+        return None
+    return Cause(key, present_state(states), p, knode.line, knode.col)
+
+
+def parse_noisy(
+    node: YNode,
+    nid: str,
+    states: tuple[str, ...],
+    parents: tuple[str, ...],
+    parent_states: dict[str, tuple[str, ...]],
+    ctx: Context,
+    negate: bool,
+) -> NoisyOr | None:
+    """``noisy_or:`` / ``noisy_and:`` of node ``nid``: ``{leak: p, form: compound|net, CAUSE: p, ...}``."""
+    name = "noisy_and" if negate else "noisy_or"
+    owner = f"{name} of '{nid}'"
+    if len(states) != 2:
+        ctx.error(
+            node,
+            f"{name} needs a binary node; '{nid}' has {len(states)} states",
+            "use noisy_max for a graded effect",
+        )
+        return None
+    if not node.is_map:
+        ctx.error(
+            node, f"{owner} must be a mapping {{leak: p, CAUSE: p, ...}}, found {node.describe()}"
+        )
+        return None
+    form, leak = "compound", None
+    causes: dict[str, Cause] = {}
+    ok = True
+    for key, knode, value in node.pairs():
+        if key == "form":
+            if value.text not in FORMS:
+                ctx.error(value, f"form of {owner} must be compound or net, not '{value.text}'")
+                ok = False
+            else:
+                form = value.text
+        elif key == "leak":
+            leak = parse_prob(value, ctx)
+            ok = ok and leak is not None
+        elif key in parents:
+            c = _cause(key, knode, value, parent_states[key], ctx, owner)
+            if c is None:
+                ok = False
+            else:
+                causes[key] = c
+        else:
+            ctx.error(
+                knode,
+                f"'{key}' in {owner} is not a parent of '{nid}' (nor leak or form)",
+                suggest(key, [*parents, "leak", "form"]),
+            )
+            ok = False
+    missing = [p for p in parents if p not in causes]
+    if ok and missing:
+        ctx.error(
+            node,
+            f"{owner} gives no number for parent{'s' if len(missing) > 1 else ''} {', '.join(missing)}",
+            "every parent is a cause with its own number",
+        )
+        ok = False
+    if not ok:
+        return None
+    table = NoisyOr(tuple(causes[p] for p in parents), leak, form, negate, node.line, node.col)
+    # Compound numbers include the leak: a cause cannot do less than the leak alone.
+    if form == "compound" and leak is not None:
+        for c in table.causes:
+            bad = c.p.point < leak.point if not negate else c.p.point > leak.point
+            if bad:
+                rel = "below" if not negate else "above"
+                what = (
+                    "P(effect | only this cause)"
+                    if not negate
+                    else "P(effect | all causes but this one)"
+                )
+                ctx.error_at(
+                    c.line,
+                    c.col,
+                    f"cause '{c.parent}' of {owner}: {what} = {c.p.point:g} is {rel} the leak {leak.point:g}",
+                    "in the compound form each number includes the leak; use form: net for numbers without it",
+                )
+                ok = False
+        if (not negate and leak.point >= 1) or (negate and leak.point <= 0):
+            ctx.error(
+                node.get("leak"),
+                f"the leak of {owner} leaves the causes nothing to do ({leak.point:g})",
+            )
+            ok = False
+    return table if ok else None
+
+
+def parse_logic(
+    node: YNode,
+    nid: str,
+    states: tuple[str, ...],
+    parents: tuple[str, ...],
+    parent_states: dict[str, tuple[str, ...]],
+    ctx: Context,
+) -> Logic | None:
+    """``logic: and | or | {at_least: k}`` over the parents' present states."""
+    owner = f"logic of '{nid}'"
+    if len(states) != 2:
+        ctx.error(node, f"logic needs a binary node; '{nid}' has {len(states)} states")
+        return None
+    present = tuple(present_state(parent_states[p]) for p in parents)
+    if node.is_scalar and node.text in ("and", "or"):
+        return Logic(node.text, 0, present, node.line, node.col)
+    if node.is_map and node.get("at_least") is not None and len(node.items) == 1:
+        k = node.get("at_least").number()
+        if k is None or k != int(k) or not 1 <= k <= len(parents):
+            ctx.error(
+                node.get("at_least"),
+                f"at_least of {owner} must be a whole number from 1 to {len(parents)}",
+            )
+            return None
+        return Logic("at_least", int(k), present, node.line, node.col)
+    ctx.error(node, f"{owner} must be and, or, or {{at_least: k}}; found {node.describe()}")
+    return None
+
+
+def parse_noisy_max(
+    node: YNode,
+    nid: str,
+    states: tuple[str, ...],
+    parents: tuple[str, ...],
+    parent_states: dict[str, tuple[str, ...]],
+    ctx: Context,
+) -> NoisyMax | None:
+    """``noisy_max: {leak: {state: p}, form: compound|net, CAUSE: {absent: s, s1: {state: p}, ...}}``.
+
+    The effect's states are ordered from the lowest (first) to the highest; a
+    cause's ``absent`` state (default: its first) leaves the effect to the leak.
+    """
+    owner = f"noisy_max of '{nid}'"
+    if not node.is_map:
+        ctx.error(node, f"{owner} must be a mapping, found {node.describe()}")
+        return None
+    form, leak = "compound", None
+    causes: dict[str, MaxCause] = {}
+    ok = True
+    for key, knode, value in node.pairs():
+        if key == "form":
+            if value.text not in FORMS:
+                ctx.error(value, f"form of {owner} must be compound or net, not '{value.text}'")
+                ok = False
+            else:
+                form = value.text
+        elif key == "leak":
+            leak = parse_dist(value, states, ctx, f"leak of {owner}")
+            ok = ok and leak is not None
+        elif key in parents:
+            pst = parent_states[key]
+            if not value.is_map:
+                ctx.error(
+                    value,
+                    f"cause '{key}' of {owner} must map its states to distributions over {nid}'s states",
+                )
+                ok = False
+                continue
+            absent = pst[0]
+            dists = []
+            anode = value.get("absent")
+            if anode is not None:
+                if anode.text not in pst:
+                    ctx.error(
+                        anode, f"'{key}' has no state '{anode.text}'", suggest(anode.text, pst)
+                    )
+                    ok = False
+                    continue
+                absent = anode.text
+            for s, sk, sv in value.pairs():
+                if s == "absent":
+                    continue
+                if s not in pst:
+                    ctx.error(sk, f"'{key}' has no state '{s}' ({owner})", suggest(s, pst))
+                    ok = False
+                    continue
+                d = parse_dist(sv, states, ctx, f"'{key}={s}' of {owner}")
+                if d is None:
+                    ok = False
+                    continue
+                dists.append((s, d))
+            missing = [s for s in pst if s != absent and s not in dict(dists)]
+            if missing:
+                ctx.error(
+                    value,
+                    f"cause '{key}' of {owner} gives no distribution for {', '.join(missing)}",
+                    f"'{absent}' is its absent state; give the others",
+                )
+                ok = False
+                continue
+            causes[key] = MaxCause(key, absent, tuple(dists))
+        else:
+            ctx.error(
+                knode,
+                f"'{key}' in {owner} is not a parent of '{nid}' (nor leak or form)",
+                suggest(key, [*parents, "leak", "form"]),
+            )
+            ok = False
+    missing = [p for p in parents if p not in causes]
+    if ok and missing:
+        ctx.error(
+            node,
+            f"{owner} gives nothing for parent{'s' if len(missing) > 1 else ''} {', '.join(missing)}",
+        )
+        ok = False
+    return (
+        NoisyMax(tuple(causes[p] for p in parents), leak, form, node.line, node.col) if ok else None
+    )
+
+
+def parse_ranked(
+    node: YNode, nid: str, states: tuple[str, ...], parents: tuple[str, ...], ctx: Context
+) -> Ranked | None:
+    """``ranked: {function: wmean|wmin|wmax|mixminmax, weights: {PARENT: w} or [wmin, wmax], variance: v}``."""
+    owner = f"ranked of '{nid}'"
+    if not node.is_map:
+        ctx.error(
+            node,
+            f"{owner} must be a mapping (function, weights, variance), found {node.describe()}",
+        )
+        return None
+    for key, knode, _ in node.pairs():
+        if key not in ("function", "weights", "variance"):
+            ctx.error(
+                knode,
+                f"unknown key '{key}' in {owner}",
+                suggest(key, ("function", "weights", "variance")),
+            )
+            return None
+    fnode = node.get("function")
+    function = fnode.text.lower() if fnode is not None and fnode.is_scalar else "wmean"
+    if function not in RANKED_FUNCTIONS:
+        ctx.error(
+            fnode,
+            f"function of {owner} must be one of {', '.join(RANKED_FUNCTIONS)}",
+            suggest(function, RANKED_FUNCTIONS),
+        )
+        return None
+    vnode = node.get("variance")
+    variance = vnode.number() if vnode is not None else None
+    if variance is None or not variance > 0:
+        ctx.error(
+            vnode or node, f"{owner} needs a positive 'variance' (e.g. 0.01: tight, 0.1: loose)"
+        )
+        return None
+    wnode = node.get("weights")
+    if function == "mixminmax":
+        if (
+            wnode is None
+            or not wnode.is_seq
+            or len(wnode.items) != 2
+            or any(i.number() is None or i.number() < 0 for i in wnode.items)
+        ):
+            ctx.error(wnode or node, f"{owner}: mixminmax takes weights [w_min, w_max]")
+            return None
+        weights = tuple(float(i.number()) for i in wnode.items)
+        if sum(weights) <= 0:
+            ctx.error(wnode, f"{owner}: the weights cannot both be 0")
+            return None
+    else:
+        if wnode is None:
+            weights = tuple(1.0 for _ in parents)
+        elif not wnode.is_map:
+            ctx.error(wnode, f"{owner}: weights must map each parent to a number")
+            return None
+        else:
+            got = {}
+            for k, kn, v in wnode.pairs():
+                if k not in parents:
+                    ctx.error(
+                        kn,
+                        f"'{k}' in the weights of {owner} is not a parent of '{nid}'",
+                        suggest(k, parents),
+                    )
+                    return None
+                num = v.number()
+                if num is None or num < 0:
+                    ctx.error(v, f"weight of '{k}' in {owner} must be a nonnegative number")
+                    return None
+                got[k] = num
+            missing = [p for p in parents if p not in got]
+            if missing:
+                ctx.error(wnode, f"{owner}: no weight for {', '.join(missing)}")
+                return None
+            weights = tuple(got[p] for p in parents)
+        if function == "wmean" and sum(weights) <= 0:
+            ctx.error(wnode, f"{owner}: the weights cannot all be 0")
+            return None
+        if function in ("wmin", "wmax") and any(w < 1 for w in weights):
+            ctx.error(wnode, f"{owner}: {function} weights are at least 1 (1 = no extra pull)")
+            return None
+    if not 3 <= len(states) <= 5:
+        ctx.error(node, f"ranked nodes have 3 to 5 ordered states; '{nid}' has {len(states)}")
+        return None
+    return Ranked(function, weights, float(variance), node.line, node.col)
