@@ -390,6 +390,76 @@ def show(
     return 0
 
 
+@app.command("set")
+def set_(
+    model: Path = typer.Argument(..., metavar="MODEL", help="A model file (edited in place)."),
+    node: str = typer.Argument(..., metavar="NODE", help="The node whose number changes."),
+    value: str = typer.Argument(
+        ...,
+        metavar="VALUE",
+        help="The new probability: 0.35, 35%, likely, '[0.2, 0.3]' or 'beta(3, 7)'.",
+    ),
+    when: str | None = typer.Option(
+        None,
+        "--when",
+        "-w",
+        metavar="'PARENT=STATE, ...'",
+        help="The CPT row that covers these parents' states (any order), or 'default'.",
+    ),
+    state: str | None = typer.Option(
+        None,
+        "--state",
+        metavar="STATE",
+        help="The entry of a {state: p} mapping (binary nodes: the second state by default).",
+    ),
+    cause: str | None = typer.Option(
+        None,
+        "--cause",
+        metavar="PARENT",
+        help="The number of this cause in the node's noisy_or / noisy_and table.",
+    ),
+    leak: bool = typer.Option(
+        False, "--leak", help="The leak of the node's noisy_or / noisy_and / noisy_max table."
+    ),
+    dry_run: bool = typer.Option(
+        False, "--dry-run", help="Print the change as a unified diff; write nothing."
+    ),
+) -> int:
+    """Change one number of a model file in place; every other byte stays as written.
+
+    The edited file is validated before it is written (atomically). An invalid
+    value, an unknown node, state, row or cause, or an edit that would make the
+    model invalid changes nothing and exits 1.
+    """
+    from riskchain.edit import apply, set_value
+
+    result = set_value(model, node, value, when=when, state=state, cause=cause, leak=leak)
+    if dry_run:
+        typer.echo(result.diff(), nl=False)
+    elif not result.changed:
+        typer.echo(f"{result.summary()}: unchanged, nothing written", err=True)
+    else:
+        apply(result)
+        typer.echo(result.summary(), err=True)
+    return 0
+
+
+class SchemaKind(str, Enum):
+    model = "model"
+    scenario = "scenario"
+
+
+@app.command()
+def schema(
+    kind: SchemaKind = typer.Argument(..., metavar="model|scenario", help="Which file format."),
+) -> int:
+    """Print the JSON Schema of model or scenario files (for editors: validation and completion)."""
+    from riskchain.schema import render_schema
+
+    typer.echo(render_schema(kind.value), nl=False)
+    return 0
+
+
 @app.command("import")
 def import_(
     source: Path = typer.Argument(..., metavar="FILE", help="A network file: .bif or .bif.gz."),

@@ -258,7 +258,7 @@ class Model:
                 entry["note"] = node.provenance.note
             if node.provenance.confidence:
                 entry["confidence"] = node.provenance.confidence
-            entry["written"] = _written(node)
+            entry["written"] = node.table.written()
             nodes.append(entry)
         return {
             "id": spec.id,
@@ -352,20 +352,6 @@ class Model:
         return ImpossibleEvidenceError(
             [text(x) for x in core], [text(x) for x in items], forced_text
         )
-
-
-def _written(node) -> list[dict]:
-    """A node's numbers as the analyst wrote them: one entry per ``p`` or CPT row."""
-    table = node.table
-    if table.kind == "p":
-        return [{"row": "p", "value": table.dist.to_json()}]
-    out = []
-    for row in [
-        *getattr(table, "rows", ()),
-        *([table.default] if getattr(table, "default", None) else []),
-    ]:
-        out.append({"row": row.key, "value": row.dist.to_json(), **row.provenance.to_json()})
-    return out
 
 
 def load_model(path: str | Path) -> Model:

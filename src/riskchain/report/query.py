@@ -168,7 +168,7 @@ def render_show(model: Model, fmt: str = "table") -> str:
         lines += _provenance_lines(spec.nodes[node["id"]].provenance, "  ")
         lines.append("  as written:")
         for entry in node["written"]:
-            lines.append(f"    {entry['row']}: {_written_text(entry['value'])}")
+            lines.append(f"    {entry['row']}: {entry['text']}")
             extra = {k: entry[k] for k in ("sources", "confidence", "note") if k in entry}
             lines += [
                 f"      {k}: {', '.join(v) if isinstance(v, list) else v}" for k, v in extra.items()
@@ -187,17 +187,6 @@ def _provenance_lines(prov, pad: str) -> list[str]:
     if prov.note:
         out.append(f"{pad}note: {' '.join(prov.note.split())}")
     return out
-
-
-def _written_text(value: dict) -> str:
-    """``very likely`` for a binary scalar; ``{low: 0.1, elevated: 0.5, severe: rest}`` otherwise."""
-    given = {s: v for s, v in value.items() if v.get("kind") != "remainder"}
-    rest = [s for s, v in value.items() if v.get("kind") == "remainder"]
-    if len(value) == 2 and len(given) == 1 and rest:
-        state, prob = next(iter(given.items()))
-        return f"P({state}) = {prob['text']}"
-    parts = [f"{s}: {v['text']}" for s, v in given.items()] + [f"{s}: rest" for s in rest]
-    return "{" + ", ".join(parts) + "}"
 
 
 def _cpt_lines(model: Model, node: dict) -> list[str]:

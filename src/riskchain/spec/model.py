@@ -13,6 +13,7 @@ from pathlib import Path
 
 from riskchain.errors import SpecError, suggest
 from riskchain.spec.impact import Impact, parse_node_impact
+from riskchain.spec.parametric import PARAMETRIC_KEYS, parse_parametric
 from riskchain.spec.probability import FLOW_HINT, Context
 from riskchain.spec.tables import (
     CONFIDENCE_LEVELS,
@@ -30,7 +31,17 @@ from riskchain.spec.yamlsrc import BLOCK_SCALAR_HINT, Document, YNode, load_yaml
 FORMAT_VERSION = 1
 DEFAULT_STATES = ("no", "yes")
 
-MODEL_KEYS = ("riskchain", "id", "title", "horizon", "description", "sources", "targets", "nodes")
+MODEL_KEYS = (
+    "riskchain",
+    "id",
+    "title",
+    "horizon",
+    "description",
+    "scale",
+    "sources",
+    "targets",
+    "nodes",
+)
 NODE_KEYS = (
     "label",
     "description",
@@ -44,6 +55,7 @@ NODE_KEYS = (
     "confidence",
     "impact",
     "adverse",
+    *PARAMETRIC_KEYS,
 )
 SOURCE_KEYS = ("title", "date", "url", "publisher", "note")
 ROW_KEYS = ("p", "note", "source", "sources", "confidence")
@@ -119,6 +131,7 @@ class ModelSpec:
     sources: dict[str, SourceSpec]
     targets: tuple[str, ...]
     nodes: dict[str, NodeSpec] = field(default_factory=dict)
+    scale: str = "icd203"  # the scale whose words the file's probabilities use
 
 
 def load_model_spec(path: str | Path, display: str | None = None) -> ModelSpec:
@@ -296,6 +309,19 @@ class _Builder:
         title = text_field(root.get("title"), ctx, "title") or model_id
         horizon = text_field(root.get("horizon"), ctx, "horizon")
         description = text_field(root.get("description"), ctx, "description")
+        scale_node = root.get("scale")
+        if scale_node is not None:
+            from riskchain.scales import SCALES
+
+            name = text_field(scale_node, ctx, "scale")
+            if name is not None and name.lower() in SCALES:
+                ctx.scale = SCALES[name.lower()]
+            elif name is not None:
+                ctx.error(
+                    scale_node,
+                    f"unknown scale '{name}'",
+                    suggest(name, SCALES) or f"scales: {', '.join(SCALES)}",
+                )
         snode = root.get("sources")
         if snode is not None:
             self._sources(snode)
@@ -322,6 +348,7 @@ class _Builder:
             sources=self.sources,
             targets=targets,
             nodes=nodes,
+            scale=ctx.scale.name,
         )
 
     def _version(self) -> None:
@@ -559,6 +586,46 @@ class _Builder:
     ) -> Table | None:
         ctx = self.ctx
         pnode, cnode = body.get("p"), body.get("cpt")
+        # in file order, so that the error points at the second one written
+        forms = sorted(
+            (k for k in ("cpt", *PARAMETRIC_KEYS) if body.get(k) is not None),
+            key=lambda k: (body.keynode(k).line, body.keynode(k).col),
+        )
+        if len(forms) > 1:
+            ctx.error(
+                body.keynode(forms[1]),
+                f"node '{nid}' has both '{forms[0]}' and '{forms[1]}'; give its probabilities one way",
+                f"keep one of {', '.join(forms)} and remove the other"
+                if len(forms) == 2
+                else f"keep one of {', '.join(forms)} and remove the others",
+            )
+            return None
+        if forms and forms[0] != "cpt":
+            key = forms[0]
+            if not parents:
+                ctx.error(
+                    body.keynode(key),
+                    f"'{key}' describes how parents act on '{nid}', but it has no parents",
+                    "give its probability with p: (e.g. p: likely)",
+                )
+                return None
+            if pnode is not None:
+                ctx.error(
+                    body.keynode("p"),
+                    f"node '{nid}' has both 'p' and '{key}'; give its probabilities one way",
+                )
+                return None
+            return parse_parametric(
+                key,
+                body.get(key),
+                nid,
+                states,
+                parents,
+                parent_states,
+                ctx,
+                lambda node, where: provenance(node, ctx, self.sources, where),
+                body.keynode(key),
+            )
         if not parents:
             if cnode is not None:
                 ctx.error(
@@ -587,7 +654,8 @@ class _Builder:
             ctx.error(
                 body.keynode("parents") or body,
                 f"node '{nid}' has parents but no 'cpt:'",
-                "write its rows under cpt:, e.g. 'parent=yes: 0.8' and 'default: 0.1'",
+                "write its rows under cpt:, e.g. 'parent=yes: 0.8' and 'default: 0.1', "
+                "or a parametric form (noisy_or, noisy_and, logic, noisy_max, ranked)",
             )
             return None
         if not _expect_map(cnode, ctx, f"cpt of '{nid}'"):

@@ -22,17 +22,19 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from riskchain.errors import suggest
 from riskchain.spec.probability import Context, Prob, parse_prob
-from riskchain.spec.tables import Dist, Table, parse_dist
+from riskchain.spec.tables import Dist, Provenance, Table, parse_dist
 from riskchain.spec.yamlsrc import YNode
 
 FORMS = ("compound", "net")
+PARAMETRIC_KEYS = ("noisy_or", "noisy_and", "logic", "noisy_max", "ranked")
+CAUSE_KEYS = ("p", "state", "note", "source", "sources", "confidence")
 RANKED_FUNCTIONS = ("wmean", "wmin", "wmax", "mixminmax")
 
 
@@ -47,13 +49,15 @@ def present_state(states: Sequence[str]) -> str:
 
 @dataclass(frozen=True)
 class Cause:
-    """One parent of a parametric node: which of its states counts as present, and its number."""
+    """One parent of a parametric node: which of its states counts as present, its
+    number, and where the number came from."""
 
     parent: str
     present: str
     p: Prob
     line: int = 0
     col: int = 0
+    provenance: Provenance = field(default_factory=Provenance)
 
 
 @dataclass(frozen=True)
@@ -70,6 +74,16 @@ class NoisyOr(Table):
     @property
     def kind(self) -> str:  # type: ignore[override]
         return "noisy_and" if self.negate else "noisy_or"
+
+    def written(self) -> list[dict]:
+        what = "all causes present" if self.negate else "no cause present"
+        out = [{"row": "form", "text": self.form}]
+        out.append({"row": f"leak ({what})", "text": self.leak.text if self.leak else "none"})
+        for c in self.causes:
+            out.append(
+                {"row": f"{c.parent}={c.present}", "text": c.p.text, **c.provenance.to_json()}
+            )
+        return out
 
     def expand(self, card: int, parent_states: Sequence[Sequence[str]]) -> np.ndarray:
         return self.expand_with(
@@ -115,7 +129,13 @@ class Logic(Table):
     present: tuple[str, ...]
     line: int = 0
     col: int = 0
+    parents: tuple[str, ...] = ()
     kind = "logic"
+
+    def written(self) -> list[dict]:
+        text = {"and": "all", "or": "any"}.get(self.op, f"at least {self.k}")
+        what = [f"{p}={s}" for p, s in zip(self.parents, self.present)] or list(self.present)
+        return [{"row": "logic", "text": f"yes when {text} of " + ", ".join(what) + " hold"}]
 
     def expand(self, card: int, parent_states: Sequence[Sequence[str]]) -> np.ndarray:
         shape = [len(s) for s in parent_states]
@@ -147,6 +167,13 @@ class NoisyMax(Table):
     line: int = 0
     col: int = 0
     kind = "noisy_max"
+
+    def written(self) -> list[dict]:
+        out = [{"row": "form", "text": self.form}]
+        out.append({"row": "leak", "text": self.leak.text() if self.leak else "lowest state"})
+        for c in self.causes:
+            out += [{"row": f"{c.parent}={state}", "text": d.text()} for state, d in c.dists]
+        return out
 
     def expand(self, card: int, parent_states: Sequence[Sequence[str]]) -> np.ndarray:
         leak = self.leak.point() if self.leak is not None else np.eye(card)[0]
@@ -182,7 +209,20 @@ class Ranked(Table):
     variance: float
     line: int = 0
     col: int = 0
+    parents: tuple[str, ...] = ()
     kind = "ranked"
+
+    def written(self) -> list[dict]:
+        names = ("min", "max") if self.function == "mixminmax" else self.parents
+        if len(names) == len(self.weights):
+            weights = [f"{n}: {w:g}" for n, w in zip(names, self.weights)]
+        else:
+            weights = [f"{w:g}" for w in self.weights]
+        return [
+            {"row": "function", "text": self.function.upper()},
+            {"row": "weights", "text": ", ".join(weights)},
+            {"row": "variance", "text": f"{self.variance:g}"},
+        ]
 
     def expand(self, card: int, parent_states: Sequence[Sequence[str]]) -> np.ndarray:
         shape = [len(s) for s in parent_states]
@@ -237,40 +277,68 @@ def truncated_normal_bins(mean: float, variance: float, card: int) -> np.ndarray
 # ----------------------------------------------------------------------------- parsing
 
 
+ProvenanceParser = Callable[[YNode, str], Provenance]
+
+
+def _ambiguous(states: Sequence[str]) -> bool:
+    """A parent whose present state cannot be guessed: more than two states, none ``yes``."""
+    return len(states) != 2 and not any(s.lower() == "yes" for s in states)
+
+
 def _cause(
-    key: str, knode: YNode, value: YNode, states: tuple[str, ...], ctx: Context, owner: str
+    key: str,
+    knode: YNode,
+    value: YNode,
+    states: tuple[str, ...],
+    ctx: Context,
+    owner: str,
+    prov: ProvenanceParser | None = None,
 ) -> Cause | None:
-    if value.is_map and value.get("p") is not None:
+    """One cause of a noisy-OR/AND: ``CAUSE: p`` or ``CAUSE: {p: ..., state: ..., note: ...}``."""
+    present = present_state(states)
+    provenance = Provenance()
+    pnode = value
+    if value.is_map:
         for k, kn, _ in value.pairs():
-            if k not in ("p", "state"):
+            if k not in CAUSE_KEYS:
                 ctx.error(
-                    kn, f"unknown key '{k}' in cause '{key}' of {owner}", suggest(k, ("p", "state"))
+                    kn,
+                    f"unknown key '{k}' in cause '{key}' of {owner}",
+                    suggest(k, CAUSE_KEYS)
+                    or "a cause takes p, and optionally state, note, source, sources, confidence",
                 )
                 return None
+        pnode = value.get("p")
+        if pnode is None:
+            ctx.error(
+                knode,
+                f"cause '{key}' of {owner} has no 'p'",
+                f"write {key}: {{p: 0.3}} (with state, note, sources or confidence beside p)",
+            )
+            return None
+        provenance = prov(value, f"cause '{key}' of {owner}") if prov is not None else Provenance()
         snode = value.get("state")
-        present = present_state(states)
         if snode is not None:
             if not snode.is_scalar or snode.text not in states:
                 ctx.error(
                     snode,
-                    f"'{key}' has no state '{snode.text}' ({owner})",
+                    f"cause '{key}' of {owner}: '{key}' has no state '{snode.text}'",
                     suggest(snode.text, states) or f"its states are: {', '.join(states)}",
                 )
                 return None
             present = snode.text
-        p = parse_prob(value.get("p"), ctx)
-        return Cause(key, present, p, knode.line, knode.col) if p is not None else None
-    p = parse_prob(value, ctx)
-    if p is None:
-        return None
-    if len(states) != 2 and not any(s.lower() == "yes" for s in states):
+    if (not value.is_map or value.get("state") is None) and _ambiguous(states):
         ctx.error(
             knode,
-            f"cause '{key}' of {owner} has {len(states)} states: name the one that counts as present",
-            f"write {key}: {{state: ..., p: ...}}",
+            f"cause '{key}' of {owner} has {len(states)} states and none is 'yes': "
+            "name the one that counts as present",
+            f"write {key}: {{state: {states[-1]}, p: ...}} (its states are: {', '.join(states)})",
         )
         return None
-    return Cause(key, present_state(states), p, knode.line, knode.col)
+    p = parse_prob(pnode, ctx)
+    if p is None:
+        return None
+    return Cause(key, present, p, knode.line, knode.col, provenance)
 
 
 def parse_noisy(
@@ -281,13 +349,19 @@ def parse_noisy(
     parent_states: dict[str, tuple[str, ...]],
     ctx: Context,
     negate: bool,
+    prov: ProvenanceParser | None = None,
+    at: YNode | None = None,
 ) -> NoisyOr | None:
-    """``noisy_or:`` / ``noisy_and:`` of node ``nid``: ``{leak: p, form: compound|net, CAUSE: p, ...}``."""
+    """``noisy_or:`` / ``noisy_and:`` of node ``nid``: ``{leak: p, form: compound|net, CAUSE: p, ...}``.
+
+    ``at`` is the node's ``noisy_or:`` key, where errors about the whole table point.
+    """
+    at = at or node
     name = "noisy_and" if negate else "noisy_or"
     owner = f"{name} of '{nid}'"
     if len(states) != 2:
         ctx.error(
-            node,
+            at,
             f"{name} needs a binary node; '{nid}' has {len(states)} states",
             "use noisy_max for a graded effect",
         )
@@ -302,8 +376,12 @@ def parse_noisy(
     ok = True
     for key, knode, value in node.pairs():
         if key == "form":
-            if value.text not in FORMS:
-                ctx.error(value, f"form of {owner} must be compound or net, not '{value.text}'")
+            if not value.is_scalar or value.text not in FORMS:
+                ctx.error(
+                    value,
+                    f"form of {owner} must be compound or net, not {value.describe()}",
+                    suggest(value.text, FORMS) if value.is_scalar else None,
+                )
                 ok = False
             else:
                 form = value.text
@@ -311,7 +389,7 @@ def parse_noisy(
             leak = parse_prob(value, ctx)
             ok = ok and leak is not None
         elif key in parents:
-            c = _cause(key, knode, value, parent_states[key], ctx, owner)
+            c = _cause(key, knode, value, parent_states[key], ctx, owner, prov)
             if c is None:
                 ok = False
             else:
@@ -320,13 +398,14 @@ def parse_noisy(
             ctx.error(
                 knode,
                 f"'{key}' in {owner} is not a parent of '{nid}' (nor leak or form)",
-                suggest(key, [*parents, "leak", "form"]),
+                suggest(key, [*parents, "leak", "form"])
+                or f"the parents of '{nid}' are: {', '.join(parents)}",
             )
             ok = False
     missing = [p for p in parents if p not in causes]
     if ok and missing:
         ctx.error(
-            node,
+            at,
             f"{owner} gives no number for parent{'s' if len(missing) > 1 else ''} {', '.join(missing)}",
             "every parent is a cause with its own number",
         )
@@ -334,10 +413,24 @@ def parse_noisy(
     if not ok:
         return None
     table = NoisyOr(tuple(causes[p] for p in parents), leak, form, negate, node.line, node.col)
+    if leak is not None and (leak.point >= 1 if not negate else leak.point <= 0):
+        # checked first: against such a leak every compound number would look wrong too
+        ctx.error(
+            node.get("leak"),
+            f"the leak of {owner} is {leak.point:g}: it leaves the causes nothing to do",
+            (
+                f"the leak is P({nid} | no cause present), the chance from causes outside the model; "
+                "it must be below 1"
+                if not negate
+                else f"the leak is P({nid} | every cause present); it must be above 0"
+            ),
+        )
+        return None
     # Compound numbers include the leak: a cause cannot do less than the leak alone.
     if form == "compound" and leak is not None:
         for c in table.causes:
-            bad = c.p.point < leak.point if not negate else c.p.point > leak.point
+            # (a tolerance, so that 'almost no chance' is not below a leak of 0.03)
+            bad = c.p.point < leak.point - 1e-9 if not negate else c.p.point > leak.point + 1e-9
             if bad:
                 rel = "below" if not negate else "above"
                 what = (
@@ -352,12 +445,6 @@ def parse_noisy(
                     "in the compound form each number includes the leak; use form: net for numbers without it",
                 )
                 ok = False
-        if (not negate and leak.point >= 1) or (negate and leak.point <= 0):
-            ctx.error(
-                node.get("leak"),
-                f"the leak of {owner} leaves the causes nothing to do ({leak.point:g})",
-            )
-            ok = False
     return table if ok else None
 
 
@@ -368,25 +455,43 @@ def parse_logic(
     parents: tuple[str, ...],
     parent_states: dict[str, tuple[str, ...]],
     ctx: Context,
+    at: YNode | None = None,
 ) -> Logic | None:
     """``logic: and | or | {at_least: k}`` over the parents' present states."""
+    at = at or node
     owner = f"logic of '{nid}'"
     if len(states) != 2:
-        ctx.error(node, f"logic needs a binary node; '{nid}' has {len(states)} states")
+        ctx.error(at, f"logic needs a binary node; '{nid}' has {len(states)} states")
+        return None
+    unclear = [p for p in parents if _ambiguous(parent_states[p])]
+    if unclear:
+        p = unclear[0]
+        ctx.error(
+            at,
+            f"{owner}: parent '{p}' has {len(parent_states[p])} states and none is 'yes', "
+            "so it is not clear which one makes it true",
+            "logic counts 'yes' (or the second of two states) as true; "
+            "write this table with cpt: or noisy_or instead",
+        )
         return None
     present = tuple(present_state(parent_states[p]) for p in parents)
     if node.is_scalar and node.text in ("and", "or"):
-        return Logic(node.text, 0, present, node.line, node.col)
+        return Logic(node.text, 0, present, node.line, node.col, parents)
     if node.is_map and node.get("at_least") is not None and len(node.items) == 1:
-        k = node.get("at_least").number()
-        if k is None or k != int(k) or not 1 <= k <= len(parents):
+        knode = node.get("at_least")
+        k = knode.number()
+        if k is None or not math.isfinite(k) or k != int(k) or not 1 <= k <= len(parents):
             ctx.error(
-                node.get("at_least"),
-                f"at_least of {owner} must be a whole number from 1 to {len(parents)}",
+                knode,
+                f"at_least of {owner} must be a whole number from 1 to {len(parents)} "
+                f"(its number of parents), not {knode.text if knode.is_scalar else knode.describe()}",
             )
             return None
-        return Logic("at_least", int(k), present, node.line, node.col)
-    ctx.error(node, f"{owner} must be and, or, or {{at_least: k}}; found {node.describe()}")
+        return Logic("at_least", int(k), present, node.line, node.col, parents)
+    hint = "and: all parents hold; or: at least one; {at_least: k}: k or more"
+    if node.is_scalar:
+        hint = suggest(node.text, ("and", "or", "at_least")) or hint
+    ctx.error(node, f"{owner} must be and, or, or {{at_least: k}}; found {node.describe()}", hint)
     return None
 
 
@@ -397,12 +502,14 @@ def parse_noisy_max(
     parents: tuple[str, ...],
     parent_states: dict[str, tuple[str, ...]],
     ctx: Context,
+    at: YNode | None = None,
 ) -> NoisyMax | None:
     """``noisy_max: {leak: {state: p}, form: compound|net, CAUSE: {absent: s, s1: {state: p}, ...}}``.
 
     The effect's states are ordered from the lowest (first) to the highest; a
     cause's ``absent`` state (default: its first) leaves the effect to the leak.
     """
+    at = at or node
     owner = f"noisy_max of '{nid}'"
     if not node.is_map:
         ctx.error(node, f"{owner} must be a mapping, found {node.describe()}")
@@ -412,8 +519,12 @@ def parse_noisy_max(
     ok = True
     for key, knode, value in node.pairs():
         if key == "form":
-            if value.text not in FORMS:
-                ctx.error(value, f"form of {owner} must be compound or net, not '{value.text}'")
+            if not value.is_scalar or value.text not in FORMS:
+                ctx.error(
+                    value,
+                    f"form of {owner} must be compound or net, not {value.describe()}",
+                    suggest(value.text, FORMS) if value.is_scalar else None,
+                )
                 ok = False
             else:
                 form = value.text
@@ -426,6 +537,7 @@ def parse_noisy_max(
                 ctx.error(
                     value,
                     f"cause '{key}' of {owner} must map its states to distributions over {nid}'s states",
+                    f"e.g. {key}: {{{pst[-1]}: {{{states[0]}: 0.5}}}}",
                 )
                 ok = False
                 continue
@@ -433,9 +545,11 @@ def parse_noisy_max(
             dists = []
             anode = value.get("absent")
             if anode is not None:
-                if anode.text not in pst:
+                if not anode.is_scalar or anode.text not in pst:
                     ctx.error(
-                        anode, f"'{key}' has no state '{anode.text}'", suggest(anode.text, pst)
+                        anode,
+                        f"'{key}' has no state '{anode.text}' (absent state in {owner})",
+                        suggest(anode.text, pst) or f"its states are: {', '.join(pst)}",
                     )
                     ok = False
                     continue
@@ -444,7 +558,21 @@ def parse_noisy_max(
                 if s == "absent":
                     continue
                 if s not in pst:
-                    ctx.error(sk, f"'{key}' has no state '{s}' ({owner})", suggest(s, pst))
+                    ctx.error(
+                        sk,
+                        f"'{key}' has no state '{s}' ({owner})",
+                        suggest(s, pst) or f"its states are: {', '.join(pst)}",
+                    )
+                    ok = False
+                    continue
+                if s == absent:
+                    ctx.error(
+                        sk,
+                        f"'{key}={s}' is the absent state of cause '{key}' in {owner}: "
+                        "it leaves the effect to the leak and takes no distribution",
+                        "give distributions for the other states, or name another absent state "
+                        "with absent: ...",
+                    )
                     ok = False
                     continue
                 d = parse_dist(sv, states, ctx, f"'{key}={s}' of {owner}")
@@ -452,10 +580,11 @@ def parse_noisy_max(
                     ok = False
                     continue
                 dists.append((s, d))
-            missing = [s for s in pst if s != absent and s not in dict(dists)]
+            given = {s for s, _, _ in value.pairs()}
+            missing = [s for s in pst if s != absent and s not in given]
             if missing:
                 ctx.error(
-                    value,
+                    knode,
                     f"cause '{key}' of {owner} gives no distribution for {', '.join(missing)}",
                     f"'{absent}' is its absent state; give the others",
                 )
@@ -466,26 +595,80 @@ def parse_noisy_max(
             ctx.error(
                 knode,
                 f"'{key}' in {owner} is not a parent of '{nid}' (nor leak or form)",
-                suggest(key, [*parents, "leak", "form"]),
+                suggest(key, [*parents, "leak", "form"])
+                or f"the parents of '{nid}' are: {', '.join(parents)}",
             )
             ok = False
     missing = [p for p in parents if p not in causes]
     if ok and missing:
         ctx.error(
-            node,
+            at,
             f"{owner} gives nothing for parent{'s' if len(missing) > 1 else ''} {', '.join(missing)}",
+            "every parent is a cause: map each of its states but the absent one to a distribution",
         )
         ok = False
+    if ok and form == "compound":
+        # Compound numbers include the leak: P(Y <= y | only this cause) = L(y) * N(y), where
+        # N is the cause's own (net) cumulative distribution. So the ratio to the leak must be
+        # at most 1 (a cause only pushes the effect up) and must not fall as y rises.
+        cum_leak = np.cumsum(leak.point()) if leak is not None else np.ones(len(states))
+        for c in causes.values():
+            for state, d in c.dists:
+                cum = np.cumsum(d.point())
+                if np.any(cum[:-1] > cum_leak[:-1] + 1e-12):
+                    ctx.error_at(
+                        d.line,
+                        d.col,
+                        f"'{c.parent}={state}' of {owner} makes low levels of '{nid}' more likely than the leak does",
+                        "in the compound form a cause can only push the effect up; use form: net for numbers without the leak",
+                    )
+                    ok = False
+                    continue
+                pos = np.flatnonzero(cum_leak[:-1] > 0)
+                ratio = cum[pos] / cum_leak[pos]
+                drops = np.flatnonzero(np.diff(ratio) < -1e-9)
+                if drops.size:
+                    lo, hi = pos[drops[0]], pos[drops[0] + 1]
+                    ctx.error_at(
+                        d.line,
+                        d.col,
+                        f"'{c.parent}={state}' of {owner} cannot be the leak combined with one cause: "
+                        f"relative to the leak it multiplies P({nid} <= {states[lo]}) by "
+                        f"{ratio[drops[0]]:.3g} but P({nid} <= {states[hi]}) by {ratio[drops[0] + 1]:.3g}",
+                        "the effect's level is the highest that the leak or any cause brings about, "
+                        f"so P({nid} <= level | only this cause) / P({nid} <= level | leak) "
+                        "must not fall as the level rises; check the numbers, or use form: net",
+                    )
+                    ok = False
     return (
         NoisyMax(tuple(causes[p] for p in parents), leak, form, node.line, node.col) if ok else None
     )
 
 
+def _finite(node: YNode | None) -> float | None:
+    """The node's number if it is a finite number, else None."""
+    value = node.number() if node is not None else None
+    return value if value is not None and math.isfinite(value) else None
+
+
 def parse_ranked(
-    node: YNode, nid: str, states: tuple[str, ...], parents: tuple[str, ...], ctx: Context
+    node: YNode,
+    nid: str,
+    states: tuple[str, ...],
+    parents: tuple[str, ...],
+    ctx: Context,
+    at: YNode | None = None,
 ) -> Ranked | None:
     """``ranked: {function: wmean|wmin|wmax|mixminmax, weights: {PARENT: w} or [wmin, wmax], variance: v}``."""
+    at = at or node
     owner = f"ranked of '{nid}'"
+    if not 3 <= len(states) <= 5:
+        ctx.error(
+            at,
+            f"ranked nodes have 3 to 5 ordered states; '{nid}' has {len(states)}",
+            "list them from lowest to highest, e.g. states: [low, medium, high]",
+        )
+        return None
     if not node.is_map:
         ctx.error(
             node,
@@ -501,19 +684,19 @@ def parse_ranked(
             )
             return None
     fnode = node.get("function")
-    function = fnode.text.lower() if fnode is not None and fnode.is_scalar else "wmean"
+    function = "wmean" if fnode is None else fnode.text.lower() if fnode.is_scalar else ""
     if function not in RANKED_FUNCTIONS:
         ctx.error(
             fnode,
-            f"function of {owner} must be one of {', '.join(RANKED_FUNCTIONS)}",
-            suggest(function, RANKED_FUNCTIONS),
+            f"function of {owner} must be one of {', '.join(RANKED_FUNCTIONS)}, not {fnode.describe()}",
+            suggest(function, RANKED_FUNCTIONS) if function else None,
         )
         return None
     vnode = node.get("variance")
-    variance = vnode.number() if vnode is not None else None
+    variance = _finite(vnode)
     if variance is None or not variance > 0:
         ctx.error(
-            vnode or node, f"{owner} needs a positive 'variance' (e.g. 0.01: tight, 0.1: loose)"
+            vnode or at, f"{owner} needs a positive 'variance' (e.g. 0.01: tight, 0.1: loose)"
         )
         return None
     wnode = node.get("weights")
@@ -522,11 +705,14 @@ def parse_ranked(
             wnode is None
             or not wnode.is_seq
             or len(wnode.items) != 2
-            or any(i.number() is None or i.number() < 0 for i in wnode.items)
+            or any(_finite(i) is None or _finite(i) < 0 for i in wnode.items)
         ):
-            ctx.error(wnode or node, f"{owner}: mixminmax takes weights [w_min, w_max]")
+            ctx.error(
+                wnode or at,
+                f"{owner}: mixminmax takes weights [w_min, w_max] (two nonnegative numbers)",
+            )
             return None
-        weights = tuple(float(i.number()) for i in wnode.items)
+        weights = tuple(float(_finite(i)) for i in wnode.items)
         if sum(weights) <= 0:
             ctx.error(wnode, f"{owner}: the weights cannot both be 0")
             return None
@@ -534,7 +720,11 @@ def parse_ranked(
         if wnode is None:
             weights = tuple(1.0 for _ in parents)
         elif not wnode.is_map:
-            ctx.error(wnode, f"{owner}: weights must map each parent to a number")
+            ctx.error(
+                wnode,
+                f"{owner}: weights must map each parent to a number",
+                f"e.g. weights: {{{parents[0]}: 2}}",
+            )
             return None
         else:
             got = {}
@@ -543,12 +733,21 @@ def parse_ranked(
                     ctx.error(
                         kn,
                         f"'{k}' in the weights of {owner} is not a parent of '{nid}'",
-                        suggest(k, parents),
+                        suggest(k, parents) or f"the parents of '{nid}' are: {', '.join(parents)}",
                     )
                     return None
-                num = v.number()
+                num = _finite(v)
                 if num is None or num < 0:
                     ctx.error(v, f"weight of '{k}' in {owner} must be a nonnegative number")
+                    return None
+                if function in ("wmin", "wmax") and num < 1:
+                    ctx.error(
+                        v,
+                        f"weight of '{k}' in {owner} is {num:g}; {function} weights are at least 1",
+                        f"1 = no extra pull; a larger weight lets '{k}' pull the result "
+                        + ("down" if function == "wmin" else "up")
+                        + " harder",
+                    )
                     return None
                 got[k] = num
             missing = [p for p in parents if p not in got]
@@ -559,10 +758,30 @@ def parse_ranked(
         if function == "wmean" and sum(weights) <= 0:
             ctx.error(wnode, f"{owner}: the weights cannot all be 0")
             return None
-        if function in ("wmin", "wmax") and any(w < 1 for w in weights):
-            ctx.error(wnode, f"{owner}: {function} weights are at least 1 (1 = no extra pull)")
-            return None
-    if not 3 <= len(states) <= 5:
-        ctx.error(node, f"ranked nodes have 3 to 5 ordered states; '{nid}' has {len(states)}")
-        return None
-    return Ranked(function, weights, float(variance), node.line, node.col)
+    return Ranked(function, weights, float(variance), node.line, node.col, parents)
+
+
+def parse_parametric(
+    key: str,
+    node: YNode,
+    nid: str,
+    states: tuple[str, ...],
+    parents: tuple[str, ...],
+    parent_states: dict[str, tuple[str, ...]],
+    ctx: Context,
+    prov: ProvenanceParser | None = None,
+    at: YNode | None = None,
+) -> Table | None:
+    """Dispatch on the node key that names the parametric form.
+
+    ``at`` is that key's node: errors about the table as a whole point there.
+    """
+    if key in ("noisy_or", "noisy_and"):
+        return parse_noisy(
+            node, nid, states, parents, parent_states, ctx, key == "noisy_and", prov, at
+        )
+    if key == "logic":
+        return parse_logic(node, nid, states, parents, parent_states, ctx, at)
+    if key == "noisy_max":
+        return parse_noisy_max(node, nid, states, parents, parent_states, ctx, at)
+    return parse_ranked(node, nid, states, parents, ctx, at)

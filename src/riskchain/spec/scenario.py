@@ -228,6 +228,9 @@ def build_scenarios(doc: Document, path: Path) -> ScenarioFile:
             raw[sid] = (knode, body)
     if model is None:
         raise SpecError(sorted(ctx.diagnostics, key=lambda d: (d.path != ctx.path, d.line, d.col)))
+    from riskchain.scales import SCALES
+
+    ctx.scale = SCALES[model.scale]  # 'set' values use the model's words
     own = {sid: _own(sid, knode, body, model, ctx) for sid, (knode, body) in raw.items()}
     scenarios = _resolve(own, raw, ctx)
     targets = _targets(root.get("targets"), model, ctx)

@@ -81,6 +81,16 @@ class Dist:
             out[self.remainder] = {"kind": "remainder"}
         return out
 
+    def text(self) -> str:
+        """As written: ``P(yes) = likely`` for a binary scalar, else ``{low: 0.1, severe: rest}``."""
+        if len(self.states) == 2 and len(self.given) == 1 and self.remainder is not None:
+            state, prob = next(iter(self.given.items()))
+            return f"P({state}) = {prob.text}"
+        parts = [f"{s}: {p.text}" for s, p in self.given.items()]
+        if self.remainder is not None:
+            parts.append(f"{self.remainder}: rest")
+        return "{" + ", ".join(parts) + "}"
+
 
 class Table:
     """Base of every way of writing a node's probabilities."""
@@ -106,6 +116,9 @@ class RootTable(Table):
 
     def expand(self, card: int, parent_states: Sequence[Sequence[str]]) -> np.ndarray:
         return self.dist.point()
+
+    def written(self) -> list[dict]:
+        return [{"row": "p", "text": self.dist.text(), "value": self.dist.to_json()}]
 
 
 @dataclass(frozen=True)
@@ -152,6 +165,18 @@ class CptTable(Table):
             else:
                 out[np.ix_(*index, range(card))] = row.dist.point()
         return out
+
+    def written(self) -> list[dict]:
+        rows = [*self.rows, *([self.default] if self.default is not None else [])]
+        return [
+            {
+                "row": r.key,
+                "text": r.dist.text(),
+                "value": r.dist.to_json(),
+                **r.provenance.to_json(),
+            }
+            for r in rows
+        ]
 
 
 # ----------------------------------------------------------------------------- parsing

@@ -45,7 +45,9 @@ class YNode:
     and reported); for a sequence, ``items`` is the list of nodes; for a scalar,
     ``text`` is the raw text and ``style`` is ``""`` (plain) or the quote
     character. ``flow`` is true when the node was written inside ``{...}`` or
-    ``[...]``.
+    ``[...]``. ``start`` and ``end`` are character offsets into the parsed text:
+    ``text[start:end]`` is the node as written (with its anchor or tag, quotes
+    and brackets); an alias yields its anchor's node, offsets included.
     """
 
     kind: str
@@ -57,6 +59,8 @@ class YNode:
     flow: bool = False
     tag: str | None = None
     size: int = 1  # nodes in the fully expanded subtree (aliases counted in full)
+    start: int = -1
+    end: int = -1
 
     # -- scalars -------------------------------------------------------------
     @property
@@ -276,6 +280,7 @@ class _Composer:
         self.pending: dict[int, str] = {}
         self.written = 0
         self.expanded = 0
+        self.last_end = 0  # end offset of the last node read (ends block collections)
 
     def compose(self, text: str) -> YNode | None:
         from ruamel.yaml.error import MarkedYAMLError, YAMLError
@@ -337,7 +342,10 @@ class _Composer:
                     [],
                     bool(stack) and stack[-1][0].flow,
                     tag if tag not in (None, "!") else None,
+                    start=mark.index,
+                    end=ev.end_mark.index,
                 )
+                self.last_end = node.end
                 if ev.anchor:
                     self.anchors[ev.anchor] = node
                 self.written += 1
@@ -356,6 +364,8 @@ class _Composer:
                 continue
             if cls is MappingEndEvent or cls is SequenceEndEvent:
                 node = stack.pop()[0]
+                # a block collection's end event comes after trailing comments
+                node.end = self.last_end = ev.end_mark.index if node.flow else self.last_end
                 if node.kind == "map":
                     self._finish_map(node)
                     node.size = 1 + sum(k.size + v.size for k, v in node.items)
@@ -374,6 +384,7 @@ class _Composer:
                     col,
                     flow=bool(ev.flow_style) or in_flow,
                     tag=ev.tag,
+                    start=mark.index,
                 )
                 if ev.anchor:
                     # an alias may only refer to the node once it is complete
@@ -397,6 +408,7 @@ class _Composer:
                         line, col, f"alias *{ev.anchor} refers to an anchor that is not defined"
                     )
                 self.expanded += target.size
+                self.last_end = ev.end_mark.index
                 self._check_expansion(line, col)
                 root = self._attach(stack, target, root)
                 continue
