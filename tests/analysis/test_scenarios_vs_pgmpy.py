@@ -113,6 +113,43 @@ def write_table(arr: np.ndarray, body: dict, node: str, net: Net) -> np.ndarray:
     for key, value in cpt.items():
         if key != "default":
             out[(*row_index(key, net.parents[node], net.states), slice(None))] = dist(value, own)
+    if "noisy_or" in body:
+        out[...] = noisy_or_table(body["noisy_or"], node, net)
+    if "noisy_max" in body:
+        out[...] = noisy_max_table(body["noisy_max"], node, net)
+    return out
+
+
+def noisy_or_table(spec: dict, node: str, net: Net) -> np.ndarray:
+    """Compound (Henrion) noisy-OR over parents whose present state is 'yes':
+    P(no | x) = (1 - leak) * prod over present causes of (1 - p_i) / (1 - leak)."""
+    parents = net.parents[node]
+    leak = prob(spec.get("leak", 0.0))
+    ps = [prob(spec[q]["p"] if isinstance(spec[q], dict) else spec[q]) for q in parents]
+    out = np.empty([len(net.states[q]) for q in parents] + [2])
+    for combo in np.ndindex(*out.shape[:-1]):
+        q_no = 1 - leak
+        for q, j, p in zip(parents, combo, ps):
+            if net.states[q][j] == "yes":
+                q_no *= (1 - p) / (1 - leak)
+        out[combo] = (q_no, 1 - q_no)
+    return out
+
+
+def noisy_max_table(spec: dict, node: str, net: Net) -> np.ndarray:
+    """Compound noisy-MAX (causes absent in their first state):
+    P(Y <= y | x) = L(y) * prod over active causes of C_i(y | x_i) / L(y)."""
+    parents = net.parents[node]
+    own = net.states[node]
+    cum_leak = np.cumsum(dist(spec["leak"], own))
+    out = np.empty([len(net.states[q]) for q in parents] + [len(own)])
+    for combo in np.ndindex(*out.shape[:-1]):
+        cum = cum_leak.copy()
+        for q, j in zip(parents, combo):
+            state = net.states[q][j]
+            if state in spec[q]:
+                cum = cum * np.cumsum(dist(spec[q][state], own)) / cum_leak
+        out[combo] = np.diff(np.concatenate([[0.0], cum]))
     return out
 
 
