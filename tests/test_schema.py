@@ -288,6 +288,7 @@ title: Every key
 horizon: 12 months
 description: Uses every key of the format.
 scale: ICD203
+strength: 30
 sources:
   memo: {title: Internal memo, date: 2024-01-01, url: "https://example.org/m", publisher: Ministry, note: leaked}
   wire: Wire report
@@ -307,6 +308,7 @@ nodes:
     states: [no, yes]
     p: {yes: 35%}
     impact: {level: Significant}
+    strength: 12.5
   c:
     states: [low, '0', high]
     p: {low: 0.2, '0': [0.3, '40%']}

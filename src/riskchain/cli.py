@@ -164,6 +164,136 @@ def _flag_message(exc: UsageError) -> str:
     return text
 
 
+# ----------------------------------------------------------------------------- uncertainty flags
+
+DEFAULT_SAMPLES = 1000
+
+
+def _samples_option():
+    return typer.Option(
+        None,
+        "--samples",
+        "-n",
+        metavar="N",
+        help="Also draw N parameter sets from the spread of the model's numbers (terms and "
+        "ranges: uniform over the range; beta(a, b); Dirichlet with a strength) and show each "
+        "probability's interval across them, every draw solved exactly. Default 1000 when "
+        "--seed, --level, --strength or --plot is given.",
+    )
+
+
+def _seed_option():
+    return typer.Option(
+        None, "--seed", metavar="S", help="Seed for the draws: the same seed, the same intervals."
+    )
+
+
+def _level_option():
+    return typer.Option(
+        0.9,
+        "--level",
+        metavar="L",
+        help="Probability mass of each interval: 0.9 = 5th to 95th percentile.",
+    )
+
+
+def _strength_option():
+    return typer.Option(
+        None,
+        "--strength",
+        metavar="S",
+        help="Spread exact numbers too: a Dirichlet with pseudo-count S around each distribution "
+        "written with exact numbers only (a node's or model's 'strength:' wins). Intervals "
+        "from this alone are labelled as such.",
+    )
+
+
+def _plot_option():
+    return typer.Option(
+        None,
+        "--plot",
+        metavar="FILE.png|svg",
+        help="Draw each target's probability across the draws (one band per scenario) to FILE.",
+    )
+
+
+def _draw_settings(
+    samples: int | None, seed: int | None, level: float, strength: float | None, plot: Path | None
+):
+    """Check the uncertainty flags; return the library's DrawOptions (None: no draws)."""
+    if samples is not None and samples < 1:
+        raise typer.BadParameter(f"need at least 1 draw, got {samples}", param_hint="--samples")
+    if not 0 < level < 1:
+        raise typer.BadParameter(
+            f"an interval's probability is between 0 and 1 (e.g. 0.9), got {level:g}",
+            param_hint="--level",
+        )
+    if strength is not None and not strength > 0:
+        raise typer.BadParameter(
+            f"a pseudo-count is a positive number (e.g. 20), got {strength:g}",
+            param_hint="--strength",
+        )
+    if plot is not None:
+        if plot.suffix.lower() not in (".png", ".svg"):
+            raise typer.BadParameter(f"'{plot}' must end in .png or .svg", param_hint="--plot")
+        if plot.parent and not plot.parent.exists():
+            raise UsageError(f"--plot {plot}: no such folder '{plot.parent}'")
+    wanted = samples is not None or seed is not None or strength is not None or plot is not None
+    if not wanted and level == 0.9:
+        return None
+    from riskchain.analysis.uncertainty import DrawOptions
+
+    n = samples if samples is not None else DEFAULT_SAMPLES
+    return DrawOptions(n, seed, level, strength, _progress())
+
+
+def _progress():
+    """A progress callback that shows a bar on stderr once a run takes more than a
+    moment, and only when stderr is a terminal (never in pipes, files or CI logs)."""
+    if not sys.stderr.isatty():
+        return None
+    import time
+
+    start = time.monotonic()
+    state: dict = {}
+
+    def update(done: int, total: int) -> None:
+        bar = state.get("bar")
+        if bar is None:
+            if time.monotonic() - start < 0.5 or done >= total:
+                return
+            from rich.console import Console
+            from rich.progress import BarColumn, Progress, TaskProgressColumn, TimeRemainingColumn
+
+            bar = Progress(
+                "drawing",
+                BarColumn(),
+                TaskProgressColumn(),
+                TimeRemainingColumn(),
+                console=Console(stderr=True),
+                transient=True,
+            )
+            bar.start()
+            state["bar"] = bar
+            state["task"] = bar.add_task("draws", total=total)
+        bar.update(state["task"], completed=done)
+        if done >= total:
+            bar.stop()
+
+    return update
+
+
+def _plot(path: Path | None, items, targets, model, scale) -> None:
+    """Write the plot of the draws (matplotlib is imported only here)."""
+    if path is None:
+        return
+    from riskchain.report.plot import plot_uncertainty
+
+    data = plot_uncertainty(items, targets, model, scale, fmt=path.suffix.lower().lstrip("."))
+    _write(path, data)
+    typer.echo(f"wrote {path}", err=True)
+
+
 # ----------------------------------------------------------------------------- commands
 
 
@@ -242,10 +372,16 @@ def query(
         metavar="SIZE",
         help="Memory budget for the computation's tables; larger questions are refused.",
     ),
+    samples: int | None = _samples_option(),
+    seed: int | None = _seed_option(),
+    level: float = _level_option(),
+    strength: float | None = _strength_option(),
+    plot: Path | None = _plot_option(),
 ) -> int:
     """Ask a what-if question: posteriors of the targets given findings and interventions."""
     budget = parse_size(max_table)
     ev, dv, lk = _pairs(given, "--given"), _pairs(do, "--do"), _likelihoods(likelihood)
+    draws = _draw_settings(samples, seed, level, strength, plot)
     from riskchain.analysis.scenarios import ask
     from riskchain.report.query import render_query
     from riskchain.scales import get_scale
@@ -260,10 +396,16 @@ def query(
             targets=target or None,
             engine=engine.value,
             max_table=budget,
+            draws=draws,
         )
     except UsageError as exc:
         raise UsageError(_flag_message(exc)) from None
-    typer.echo(render_query(m, result, fmt.value, get_scale(scale.value)), nl=False)
+    sc = get_scale(scale.value)
+    typer.echo(render_query(m, result, fmt.value, sc), nl=False)
+    if result.uncertainty is not None:
+        _plot(
+            plot, [(result.scenario or "this question", result.uncertainty)], result.targets, m, sc
+        )
     return 0
 
 
@@ -294,16 +436,30 @@ def run(
     ),
     fmt: QueryFormat = typer.Option(QueryFormat.table, "--format", "-f", help="Output format."),
     scale: ScaleName = typer.Option(ScaleName.icd203, "--scale", help="Scale of estimative words."),
+    samples: int | None = _samples_option(),
+    seed: int | None = _seed_option(),
+    level: float = _level_option(),
+    strength: float | None = _strength_option(),
+    plot: Path | None = _plot_option(),
 ) -> int:
     """Run the scenarios of a scenario file: each scenario's findings and posteriors."""
+    draws = _draw_settings(samples, seed, level, strength, plot)
     from riskchain.analysis.scenarios import run_scenarios
     from riskchain.report.risktable import render_run
     from riskchain.scales import get_scale
 
-    result = run_scenarios(scenarios, scenario or None, target or None)
-    typer.echo(render_run(result, fmt.value, get_scale(scale.value)), nl=False)
+    result = run_scenarios(scenarios, scenario or None, target or None, draws=draws)
+    sc = get_scale(scale.value)
+    typer.echo(render_run(result, fmt.value, sc), nl=False)
     _warn_impossible(result)
+    _plot_run(plot, result, sc)
     return 0
+
+
+def _plot_run(plot: Path | None, result, scale) -> None:
+    items = [(r.id, r.uncertainty) for r in result.results if r.uncertainty is not None]
+    if items:
+        _plot(plot, items, result.targets, result.model, scale)
 
 
 @app.command()
@@ -331,10 +487,16 @@ def table(
     date: str | None = typer.Option(
         None, "--date", metavar="YYYY-MM-DD", help="Date printed as 'produced' (default: today)."
     ),
+    samples: int | None = _samples_option(),
+    seed: int | None = _seed_option(),
+    level: float = _level_option(),
+    strength: float | None = _strength_option(),
+    plot: Path | None = _plot_option(),
 ) -> int:
     """The risk table: one row per target outcome, one column group per scenario."""
     import datetime as dt
 
+    draws = _draw_settings(samples, seed, level, strength, plot)
     produced = None
     if date is not None:
         try:
@@ -350,14 +512,16 @@ def table(
     from riskchain.report.risktable import render_risk_table
     from riskchain.scales import get_scale
 
-    result = run_scenarios(scenarios, scenario or None, include_baseline=True)
-    text = render_risk_table(risk_table(result, get_scale(scale.value), produced, bands), fmt.value)
+    result = run_scenarios(scenarios, scenario or None, include_baseline=True, draws=draws)
+    sc = get_scale(scale.value)
+    text = render_risk_table(risk_table(result, sc, produced, bands), fmt.value)
     if output is None:
         typer.echo(text, nl=False)
     else:
         _write(output, text)
         typer.echo(f"wrote {output}", err=True)
     _warn_impossible(result)
+    _plot_run(plot, result, sc)
     return 0
 
 

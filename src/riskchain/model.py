@@ -12,9 +12,10 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -22,6 +23,9 @@ from riskchain.compile import CompiledModel, compile_spec
 from riskchain.engine.plan import DEFAULT_MAX_TABLE
 from riskchain.errors import ImpossibleEvidenceError, UsageError, suggest
 from riskchain.spec.model import ModelSpec, load_model_spec
+
+if TYPE_CHECKING:
+    from riskchain.analysis.uncertainty import Uncertainty
 
 ENGINES = ("fast", "pgmpy")
 
@@ -59,6 +63,7 @@ class QueryResult:
     targets: list[str] = field(default_factory=list)
     scenario: str | None = None  # set when the question was asked on top of a scenario
     set_nodes: list[str] = field(default_factory=list)  # nodes whose numbers the scenario replaced
+    uncertainty: Uncertainty | None = None  # the spread across parameter draws (samples=N)
 
     def finding(self, node: str) -> str | None:
         """``"observed"``, ``"forced"``, ``"likelihood"`` or None for a node."""
@@ -81,6 +86,7 @@ class QueryResult:
             "posteriors": {k: dict(v) for k, v in self.posteriors.items()},
             "engine": self.engine,
             **({"scenario": self.scenario, "set": list(self.set_nodes)} if self.scenario else {}),
+            **({"uncertainty": self.uncertainty.to_json()} if self.uncertainty else {}),
         }
 
 
@@ -91,9 +97,17 @@ class Model:
     file (labels, sources, notes); ``compiled`` is the network as arrays.
     """
 
-    def __init__(self, spec: ModelSpec, compiled: CompiledModel | None = None):
+    def __init__(
+        self,
+        spec: ModelSpec,
+        compiled: CompiledModel | None = None,
+        overrides: Iterable[str] = (),
+    ):
         self.spec = spec
         self.compiled = compiled if compiled is not None else compile_spec(spec)
+        # nodes whose compiled table is not the file's (with_tables, a scenario's numbers):
+        # parameter draws keep these tables as they are
+        self.overrides = frozenset(overrides)
 
     # -- facts -------------------------------------------------------------------
     @property
@@ -133,6 +147,11 @@ class Model:
         targets: Iterable[str] | None = None,
         engine: str = "fast",
         max_table: float = DEFAULT_MAX_TABLE,
+        samples: int | None = None,
+        seed: int | None = None,
+        level: float = 0.9,
+        strength: float | None = None,
+        progress: Callable[[int, int], None] | None = None,
     ) -> QueryResult:
         """Posterior distributions of ``targets`` under findings and interventions.
 
@@ -153,6 +172,19 @@ class Model:
             The own exact engine, or the same question through pgmpy.
         max_table : float
             Memory budget in bytes for the tables of the computation.
+        samples : int, optional
+            Also draw this many parameter sets from the spread of the model's
+            numbers and answer exactly in each: the result's ``uncertainty``
+            holds the intervals (see :mod:`riskchain.analysis.uncertainty`).
+        seed : int, optional
+            Seed for the draws (reported in ``uncertainty.seed``; fresh if None).
+        level : float
+            Probability mass of each interval (0.9: 5th to 95th percentile).
+        strength : float, optional
+            Dirichlet pseudo-count around exact numbers of nodes whose file
+            gives no ``strength:``.
+        progress : callable, optional
+            Called with ``(draws done, samples)`` as the draws are solved.
 
         Returns
         -------
@@ -187,6 +219,13 @@ class Model:
                 raise UsageError(f"target: {exc}") from None
         if engine not in ENGINES:
             raise UsageError(f"unknown engine '{engine}' (choose fast or pgmpy)")
+        draws = None
+        if samples is not None:
+            from riskchain.analysis.uncertainty import DrawOptions
+
+            draws = DrawOptions(samples, seed, level, strength, progress)
+            if engine != "fast":
+                raise UsageError("engine: parameter draws use the fast engine; drop --engine pgmpy")
         evidence = {m.index[k]: m.state(k, v) for k, v in ev.items()}
         forced = {m.index[k]: m.state(k, v) for k, v in dv.items()}
         soft = {m.index[k]: v for k, v in lk.items()}
@@ -210,6 +249,12 @@ class Model:
             except ImpossibleEvidenceError:
                 raise self._impossible(evidence, forced, soft, max_table) from None
         posteriors = {m.names[t]: {s: float(p) for s, p in zip(m.states[t], post[t])} for t in tidx}
+        spread = None
+        if draws is not None:
+            from riskchain.analysis.uncertainty import Question, sample
+
+            names = [m.names[t] for t in tidx]
+            (spread,) = sample(self, [Question(ev, dv, lk)], names, draws, max_table)
         return QueryResult(
             model=self.id,
             given=ev,
@@ -219,12 +264,17 @@ class Model:
             posteriors=posteriors,
             engine=engine,
             targets=[m.names[t] for t in tidx],
+            uncertainty=spread,
         )
 
     def with_tables(self, tables: Mapping[str, np.ndarray]) -> Model:
         """A copy whose CPTs of the named nodes are replaced (same shape, rows summing to 1)."""
         m = self.compiled
-        return Model(self.spec, m.with_cpts({m.node(k): v for k, v in tables.items()}))
+        return Model(
+            self.spec,
+            m.with_cpts({m.node(k): v for k, v in tables.items()}),
+            self.overrides | set(tables),
+        )
 
     def to_pgmpy(self):
         """The model as a ``pgmpy.models.DiscreteBayesianNetwork`` (imports pgmpy)."""

@@ -168,6 +168,7 @@ def _beta_pattern() -> str:
 TEXT = ref("text")
 NAMES = ref("names")
 CONFIDENCE = ref("confidence")
+STRENGTH = {"type": "number", "exclusiveMinimum": 0}
 NOTE = (TEXT, "The analyst's reasoning for the numbers.")
 SOURCE = (NAMES, "One source id declared under the model's top-level 'sources' (or a list).")
 SOURCES = (NAMES, "Source ids declared under the model's top-level 'sources'.")
@@ -201,6 +202,12 @@ FIELDS: dict[str, dict[str, tuple[Schema, str]]] = {
             ref("scale"),
             "The estimative-language scale whose words the file's probabilities use "
             f"({', '.join(scales.SCALES)}; default {scales.DEFAULT_SCALE.name}).",
+        ),
+        "strength": (
+            STRENGTH,
+            "For uncertainty analysis (--samples): the pseudo-count of a Dirichlet around every "
+            "exact number of the model (a node's own strength wins). Terms, ranges and beta(a, b) "
+            "keep their own spread.",
         ),
         "sources": (
             {
@@ -274,6 +281,11 @@ FIELDS: dict[str, dict[str, tuple[Schema, str]]] = {
         "adverse": (
             ref("stateNames"),
             "The states a risk table reports (default: yes for a binary node, every state otherwise).",
+        ),
+        "strength": (
+            STRENGTH,
+            "For uncertainty analysis (--samples): the pseudo-count of a Dirichlet around the "
+            "node's exact numbers (e.g. 20: worth about 20 cases). Overrides the model's strength.",
         ),
         "noisy_or": (
             ref("noisy"),

@@ -7,6 +7,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from riskchain.analysis.uncertainty import DrawOptions, Question, Uncertainty, sample
 from riskchain.errors import ImpossibleEvidenceError, UsageError
 from riskchain.model import Model
 from riskchain.spec.scenario import Scenario, ScenarioFile, load_scenario_file, scenario_for_cli
@@ -24,6 +25,7 @@ class ScenarioResult:
     evidence_probability: float
     posteriors: dict[str, dict[str, float]] | None
     impossible: ImpossibleEvidenceError | None = None
+    uncertainty: Uncertainty | None = None  # the spread across parameter draws
 
     @property
     def id(self) -> str:
@@ -49,6 +51,8 @@ class ScenarioResult:
             "evidence_probability": self.evidence_probability,
             "posteriors": self.posteriors,
         }
+        if self.uncertainty is not None:
+            out["uncertainty"] = self.uncertainty.to_json()
         if self.impossible is not None:
             out["impossible"] = {
                 "findings": self.impossible.findings,
@@ -113,7 +117,7 @@ def scenario_model(model: Model, scenario: Scenario) -> Model:
         for s in sets:
             arr = s.apply(arr, spec, [model.spec.nodes[p].states for p in spec.parents])
         tables[i] = arr
-    return Model(model.spec, m.with_cpts(tables))
+    return Model(model.spec, m.with_cpts(tables), model.overrides | set(scenario.sets))
 
 
 def run_scenarios(
@@ -122,9 +126,14 @@ def run_scenarios(
     targets: Iterable[str] | None = None,
     max_table: float = 1 << 30,
     include_baseline: bool = False,
+    draws: DrawOptions | None = None,
 ) -> ScenarioRun:
     """Run the scenarios of a scenario file (all, or those named, in file order;
     with ``include_baseline`` the baseline is run too, first, for the changes).
+
+    With ``draws``, every scenario is also answered in each of ``draws.samples``
+    parameter draws (the same draws for all scenarios, so their differences are
+    not sampling noise); each result's ``uncertainty`` holds the intervals.
 
     Raises
     ------
@@ -155,7 +164,17 @@ def run_scenarios(
         except UsageError as exc:  # pragma: no cover - names were validated with the file
             raise UsageError(f"scenario '{s.id}': {exc}") from None
         results.append(ScenarioResult(s, res.evidence_probability, res.posteriors))
+    possible = [r for r in results if r.impossible is None]
+    if draws is not None and possible:
+        spreads = sample(model, [question(r.scenario) for r in possible], names, draws, max_table)
+        for r, spread in zip(possible, spreads):
+            r.uncertainty = spread
     return ScenarioRun(sf, model, results, names)
+
+
+def question(s: Scenario) -> Question:
+    """A scenario as a question for parameter draws (its own numbers drawn too)."""
+    return Question(s.given, s.do, s.likelihood, s.sets)
 
 
 def ask(
@@ -167,10 +186,14 @@ def ask(
     targets=None,
     engine: str = "fast",
     max_table: float = 1 << 30,
+    draws: DrawOptions | None = None,
 ):
     """Ask a question of a model file, or on top of scenario ``scenario`` of a
     scenario file: its findings and numbers, plus ``given``/``do``/``likelihood``,
     which override the scenario's for the same node.
+
+    With ``draws``, the answer also carries its spread across parameter draws
+    (``result.uncertainty``; a scenario's own numbers are drawn too).
 
     Returns
     -------
@@ -188,6 +211,8 @@ def ask(
     from riskchain.spec.scenario import build_scenarios, is_scenario_document
     from riskchain.spec.yamlsrc import load_yaml
 
+    if draws is not None and engine != "fast":
+        raise UsageError("engine: parameter draws use the fast engine; drop --engine pgmpy")
     doc = load_yaml(path, str(path))
     if not is_scenario_document(doc):
         if scenario is not None:
@@ -195,7 +220,7 @@ def ask(
                 f"--scenario: {path} is a model file; --scenario needs a scenario file"
             )
         model = Model(build_model(doc, default_id=Path(path).stem))
-        return model, model.query(
+        result = model.query(
             given=given,
             do=do,
             likelihood=likelihood,
@@ -203,6 +228,15 @@ def ask(
             engine=engine,
             max_table=max_table,
         )
+        if draws is not None:
+            (result.uncertainty,) = sample(
+                model,
+                [Question(result.given, result.do, likelihood or {})],
+                result.targets,
+                draws,
+                max_table,
+            )
+        return model, result
     sf = build_scenarios(doc, Path(path))
     if scenario is None:
         raise UsageError(
@@ -218,9 +252,15 @@ def ask(
     ev.update(given or {})
     dv.update(do or {})
     lk.update(likelihood or {})
-    m = scenario_model(Model(sf.model), s)
+    base = Model(sf.model)
+    m = scenario_model(base, s)
     names = list(targets) if targets else list(sf.targets)
     res = m.query(given=ev, do=dv, likelihood=lk, targets=names, engine=engine, max_table=max_table)
     res.scenario = s.id
     res.set_nodes = list(s.sets)
+    if draws is not None:
+        # drawn from the file's numbers with the scenario's own on top, both with their spread
+        (res.uncertainty,) = sample(
+            base, [Question(ev, dv, lk, s.sets)], res.targets, draws, max_table
+        )
     return m, res

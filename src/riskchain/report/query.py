@@ -3,7 +3,17 @@
 from __future__ import annotations
 
 from riskchain.model import Model, QueryResult
-from riskchain.report.text import align, csv_text, json_text, markdown_table, pct, pct_in_band, prob
+from riskchain.report.text import (
+    align,
+    csv_text,
+    interval,
+    json_text,
+    markdown_table,
+    pct,
+    pct_in_band,
+    prob,
+    spans,
+)
 from riskchain.scales import DEFAULT_SCALE, Scale
 
 
@@ -41,9 +51,22 @@ def _findings_lines(result: QueryResult, pad: bool = True) -> list[str]:
     return [f"{k.ljust(width)} {v}" for k, v in items]
 
 
+def uncertainty_lines(u) -> list[str]:
+    """What the intervals are and where their spread comes from (for footers)."""
+    out = [
+        f"intervals: central {u.level * 100:g}% of {u.samples} parameter draws (seed {u.seed}), "
+        "each solved exactly"
+    ]
+    out.append(f"spread: {u.spread_note()}")
+    if u.impossible_draws:
+        out.append(f"{u.impossible_draws} draw(s) make the findings impossible and are left out")
+    return out
+
+
 def _rows(model: Model, result: QueryResult, scale: Scale) -> list[dict]:
     """One record per (target, state) with everything any format shows."""
     out = []
+    u = result.uncertainty
     for node, dist in result.posteriors.items():
         finding = result.finding(node)
         rep = reported_state(list(dist))
@@ -59,6 +82,16 @@ def _rows(model: Model, result: QueryResult, scale: Scale) -> list[dict]:
                     lo, hi = band.output_range()
                     rng = f"{lo:g}-{hi:g}"
                     shown = pct_in_band(p, (lo, hi))
+            estimate = _estimate(p, finding, state == rep, scale)
+            lo = hi = mean = None
+            if u is not None:
+                lo, hi = u.interval(node, state)
+                mean = u.mean(node, state)
+                if finding not in ("observed", "forced"):
+                    shown += " " + interval(lo, hi)
+                    wide = spans(lo, hi, scale) if state == rep else None
+                    if wide:
+                        estimate += f"; interval {wide}"
             out.append(
                 {
                     "node": node,
@@ -69,7 +102,10 @@ def _rows(model: Model, result: QueryResult, scale: Scale) -> list[dict]:
                     "term": term,
                     "range": rng,
                     "finding": finding or "",
-                    "estimate": _estimate(p, finding, state == rep, scale),
+                    "estimate": estimate,
+                    "lo": lo,
+                    "hi": hi,
+                    "mean": mean,
                 }
             )
     return out
@@ -91,7 +127,9 @@ def render_query(
     if fmt == "json":
         return json_text(result.to_json())
     rows = _rows(model, result, scale)
+    u = result.uncertainty
     if fmt == "csv":
+        extra = ["lo", "hi", "mean"] if u is not None else []
         return csv_text(
             [
                 [
@@ -99,15 +137,17 @@ def render_query(
                     r["label"],
                     r["state"],
                     f"{r['p']:.10g}",
+                    *(f"{r[k]:.10g}" for k in extra),
                     r["term"],
                     r["range"],
                     r["finding"],
                 ]
                 for r in rows
             ],
-            ["node", "label", "state", "p", "term", "range", "finding"],
+            ["node", "label", "state", "p", *extra, "term", "range", "finding"],
         )
-    header = ["node", "label", "state", "p", f"estimate ({scale.name})"]
+    p_head = "p [interval]" if u is not None else "p"
+    header = ["node", "label", "state", p_head, f"estimate ({scale.name})"]
     body = []
     last = None
     for r in rows:
@@ -126,6 +166,7 @@ def render_query(
     meta = f"horizon: {model.horizon}" if model.horizon else "horizon: not stated"
     pe = f"P(evidence) = {prob(result.evidence_probability)}  (probability of the findings, after interventions)"
     engine = "" if result.engine == "fast" else f"engine: {result.engine}"
+    notes = uncertainty_lines(u) if u is not None else []
     if fmt == "md":
         lines = [f"**{title}** — {meta}", ""]
         lines += [f"- {x}" for x in _findings_lines(result, pad=False)]
@@ -133,12 +174,16 @@ def render_query(
         if engine:
             lines += [f"- {engine}", ""]
         lines += markdown_table(body, header, right=[3])
+        if notes:
+            lines += ["", *[f"- {x}" for x in notes]]
         return "\n".join(lines) + "\n"
     lines = [title, meta, *_findings_lines(result), pe]
     if engine:
         lines.append(engine)
     lines.append("")
     lines += align(body, header, right=[3])
+    if notes:
+        lines += ["", *notes]
     return "\n".join(lines) + "\n"
 
 

@@ -45,6 +45,22 @@ def pct_in_band(p: float, band: tuple[float, float] | None) -> str:
     return text
 
 
+def interval(lo: float, hi: float) -> str:
+    """An interval of probabilities: ``[55.1–67.4%]`` (the decimals of :func:`pct`)."""
+    return f"[{pct(lo).rstrip('%')}–{pct(hi)}]"
+
+
+def spans(lo: float, hi: float, scale) -> str | None:
+    """``"spans unlikely to likely"`` when an interval's ends fall under different
+    terms of ``scale`` (or one end in a gap between terms), else None."""
+    if lo != lo or hi != hi:
+        return None
+    a, b = scale.classify(lo), scale.classify(hi)
+    if a is not None and b is not None and a.term == b.term:
+        return None
+    return f"spans {a.term if a else 'a gap'} to {b.term if b else 'a gap'}"
+
+
 def prob(p: float) -> str:
     """P(evidence) and similar: 4 significant digits, scientific when tiny."""
     if p != p:

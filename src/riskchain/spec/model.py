@@ -7,6 +7,7 @@ error (a node with bad states has its rows skipped, and so on).
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -38,6 +39,7 @@ MODEL_KEYS = (
     "horizon",
     "description",
     "scale",
+    "strength",
     "sources",
     "targets",
     "nodes",
@@ -55,6 +57,7 @@ NODE_KEYS = (
     "confidence",
     "impact",
     "adverse",
+    "strength",
     *PARAMETRIC_KEYS,
 )
 SOURCE_KEYS = ("title", "date", "url", "publisher", "note")
@@ -100,6 +103,8 @@ class NodeSpec:
     col: int = 0
     adverse: tuple[str, ...] = ()
     impact: dict[str, Impact] = field(default_factory=dict)
+    # pseudo-count of a Dirichlet around the node's exact numbers, for uncertainty analysis
+    strength: float | None = None
 
     def outcome_states(self) -> tuple[str, ...]:
         """The states a risk table reports: ``adverse`` if given; for a binary node
@@ -132,6 +137,7 @@ class ModelSpec:
     targets: tuple[str, ...]
     nodes: dict[str, NodeSpec] = field(default_factory=dict)
     scale: str = "icd203"  # the scale whose words the file's probabilities use
+    strength: float | None = None  # default pseudo-count for every node's exact numbers
 
 
 def load_model_spec(path: str | Path, display: str | None = None) -> ModelSpec:
@@ -172,6 +178,24 @@ def check_keys(node: YNode, allowed: tuple[str, ...], ctx: Context, where: str) 
             else:
                 hint = suggest(key, allowed) or f"allowed keys: {', '.join(allowed)}"
             ctx.error(knode, f"unknown key '{key}' in {where}", hint)
+
+
+_BAD = -1.0  # a strength that was written but could not be read (already reported)
+
+
+def strength_field(node: YNode | None, ctx: Context, what: str) -> float | None:
+    """A Dirichlet pseudo-count: a positive number. None when absent, ``_BAD`` when wrong."""
+    if node is None:
+        return None
+    value = node.number() if node.is_scalar else None
+    if value is None or not math.isfinite(value) or value <= 0:
+        ctx.error(
+            node,
+            f"{what} must be a positive number, found {node.describe()}",
+            "the strength is a pseudo-count: how many cases the numbers are worth (e.g. 20)",
+        )
+        return _BAD
+    return float(value)
 
 
 def text_field(
@@ -322,6 +346,7 @@ class _Builder:
                     f"unknown scale '{name}'",
                     suggest(name, SCALES) or f"scales: {', '.join(SCALES)}",
                 )
+        strength = strength_field(root.get("strength"), ctx, "the model's strength")
         snode = root.get("sources")
         if snode is not None:
             self._sources(snode)
@@ -349,6 +374,7 @@ class _Builder:
             targets=targets,
             nodes=nodes,
             scale=ctx.scale.name,
+            strength=strength if strength is not _BAD else None,
         )
 
     def _version(self) -> None:
@@ -460,6 +486,7 @@ class _Builder:
             prov = provenance(body, ctx, self.sources, f"node '{nid}'")
             # checked even when the table is bad, so one error does not hide another
             adverse = self._adverse(nid, body, states[nid])
+            strength = strength_field(body.get("strength"), ctx, f"strength of node '{nid}'")
             inode = body.get("impact")
             impact = parse_node_impact(inode, states[nid], ctx, nid) if inode is not None else {}
             if impact and "*" in impact and len(states[nid]) > 2 and not adverse:
@@ -469,7 +496,7 @@ class _Builder:
                     "say which states it describes with adverse: [...], or give one per state: {state: level}",
                 )
                 impact = None
-            if table is None or adverse is None or impact is None:
+            if table is None or adverse is None or impact is None or strength is _BAD:
                 good = False
                 continue
             label = text_field(body.get("label"), ctx, "label") or nid
@@ -486,6 +513,7 @@ class _Builder:
                 knode.col,
                 adverse,
                 impact,
+                strength if strength is not _BAD else None,
             )
         return nodes if good and len(nodes) == len(ids) else None
 

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -91,32 +91,55 @@ class NoisyOr(Table):
         )
 
     def expand_with(
-        self, ps: Sequence[float], leak: float | None, parent_states: Sequence[Sequence[str]]
+        self,
+        ps: Sequence[float | np.ndarray],
+        leak: float | np.ndarray | None,
+        parent_states: Sequence[Sequence[str]],
     ) -> np.ndarray:
-        """The CPT for given parameter values (used for point values and for draws)."""
+        """The CPT for given parameter values: floats (the point values) or arrays of
+        draws, which give a table per draw, shape ``(*draws, *parents, 2)``.
+
+        In a draw a cause can fall below the leak; it then counts as the leak (a cause
+        never lowers the chance in noisy-OR), which validation enforces for point values.
+        """
+        arrs = [np.asarray(p, dtype=np.float64) for p in ps]
+        leak_arr = np.asarray(
+            (0.0 if not self.negate else 1.0) if leak is None else leak, dtype=np.float64
+        )
+        batch = np.broadcast_shapes(leak_arr.shape, *(a.shape for a in arrs))
         shape = [len(s) for s in parent_states]
-        out = np.empty((*shape, 2))
+        out = np.empty((*batch, *shape, 2))
         present = [states.index(c.present) for c, states in zip(self.causes, parent_states)]
-        if not self.negate:
-            base = 1.0 - (leak or 0.0)  # P(no | no cause present)
-            factors = [
-                (1.0 - p) / base if self.form == "compound" and base > 0 else 1.0 - p for p in ps
-            ]
-            for combo in itertools.product(*(range(n) for n in shape)):
+        compound = self.form == "compound"
+        with np.errstate(divide="ignore", invalid="ignore"):
+            if not self.negate:
+                base = 1.0 - leak_arr  # P(no | no cause present)
+                factors = [
+                    np.minimum(np.where(base > 0, (1.0 - a) / base, 1.0 - a), 1.0)
+                    if compound
+                    else 1.0 - a
+                    for a in arrs
+                ]
+            else:
+                top = leak_arr  # P(yes | every cause present)
+                factors = [
+                    np.minimum(np.where(top > 0, a / top, a), 1.0) if compound else a for a in arrs
+                ]
+        for combo in itertools.product(*(range(n) for n in shape)):
+            if not self.negate:
                 q = base
                 for f, j, pr in zip(factors, combo, present):
                     if j == pr:
-                        q *= f
-                out[combo] = (q, 1.0 - q)
-            return out
-        top = 1.0 if leak is None else leak  # P(yes | every cause present)
-        factors = [p / top if self.form == "compound" and top > 0 else p for p in ps]
-        for combo in itertools.product(*(range(n) for n in shape)):
-            y = top
-            for f, j, pr in zip(factors, combo, present):
-                if j != pr:
-                    y *= f
-            out[combo] = (1.0 - y, y)
+                        q = q * f
+                y = 1.0 - np.clip(q, 0.0, 1.0)
+            else:
+                y = top
+                for f, j, pr in zip(factors, combo, present):
+                    if j != pr:
+                        y = y * f
+                y = np.clip(y, 0.0, 1.0)
+            out[(Ellipsis, *combo, 0)] = 1.0 - y
+            out[(Ellipsis, *combo, 1)] = y
         return out
 
 
@@ -177,26 +200,44 @@ class NoisyMax(Table):
 
     def expand(self, card: int, parent_states: Sequence[Sequence[str]]) -> np.ndarray:
         leak = self.leak.point() if self.leak is not None else np.eye(card)[0]
-        cum_leak = np.cumsum(leak)
+        dists = [{state: d.point() for state, d in c.dists} for c in self.causes]
+        return self.expand_with(leak, dists, card, parent_states)
+
+    def expand_with(
+        self,
+        leak: np.ndarray,
+        dists: Sequence[Mapping[str, np.ndarray]],
+        card: int,
+        parent_states: Sequence[Sequence[str]],
+    ) -> np.ndarray:
+        """The CPT for given distributions (the leak's, and each cause's per parent state):
+        point vectors ``(card,)`` or draws ``(*draws, card)``, giving ``(*draws, *parents, card)``."""
+        leak = np.asarray(leak, dtype=np.float64)
+        batch = np.broadcast_shapes(
+            leak.shape[:-1], *(np.shape(d)[:-1] for table in dists for d in table.values())
+        )
+        cum_leak = np.cumsum(leak, axis=-1)
         cause_cums = []
-        for cause, states in zip(self.causes, parent_states):
-            table = {}
-            for state, dist in cause.dists:
-                c = np.cumsum(dist.point())
+        for table, states in zip(dists, parent_states):
+            cums = {}
+            for state, dist in table.items():
+                c = np.cumsum(np.asarray(dist, dtype=np.float64), axis=-1)
                 if self.form == "compound":
-                    c = np.divide(c, cum_leak, out=np.ones_like(c), where=cum_leak > 0)
-                table[states.index(state)] = c
-            cause_cums.append(table)
+                    c, lk = np.broadcast_arrays(c, cum_leak)
+                    c = np.divide(c, lk, out=np.ones_like(c), where=lk > 0)
+                cums[states.index(state)] = c
+            cause_cums.append(cums)
         shape = [len(s) for s in parent_states]
-        out = np.empty((*shape, card))
+        out = np.empty((*batch, *shape, card))
         for combo in itertools.product(*(range(n) for n in shape)):
-            cum = cum_leak.copy()
-            for table, j in zip(cause_cums, combo):
-                if j in table:
-                    cum = cum * table[j]
+            cum = np.broadcast_to(cum_leak, (*batch, card))
+            for cums, j in zip(cause_cums, combo):
+                if j in cums:
+                    cum = cum * cums[j]
             cum = np.clip(cum, 0.0, 1.0)
-            cum[-1] = 1.0
-            out[combo] = np.diff(np.concatenate([[0.0], np.maximum.accumulate(cum)]))
+            cum[..., -1] = 1.0
+            cum = np.maximum.accumulate(cum, axis=-1)
+            out[(Ellipsis, *combo, slice(None))] = np.diff(cum, axis=-1, prepend=0.0)
         return out
 
 

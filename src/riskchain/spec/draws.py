@@ -1,0 +1,212 @@
+"""Drawing whole tables from the spread of the analyst's numbers.
+
+Every number keeps its spread when it is parsed (:class:`~riskchain.spec.probability.Prob`).
+Here each is drawn:
+
+- an estimative term or a range ``[a, b]``: uniform over its range (the words
+  of ICD 203 stand for a band, with no preference for any point inside it);
+- ``beta(a, b)``: that Beta distribution;
+- an exact number (``0.35``, ``35%``): exactly itself, unless a *strength* applies
+  (the node's ``strength:``, else the model's, else the command line's
+  ``--strength``): then a distribution written only with exact numbers is drawn
+  from a Dirichlet with concentration ``strength x point`` (a Beta for a single
+  probability), whose mean is the number written.
+
+Within a distribution, the state left out takes the remainder of each draw; when
+the drawn numbers add up to more than 1 the remainder is 0 and the draw is
+rescaled to sum to 1. A row covering several parent combinations (``a=*``,
+``default``) is one judgment and is drawn once per draw for all of them.
+
+Draws are reproducible and independent of how they are split into chunks: every
+parameter has its own random stream, keyed by the seed, the node and the
+parameter's place in the node, and a chunk continues each stream where the
+previous chunk stopped.
+"""
+
+from __future__ import annotations
+
+import zlib
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from riskchain.spec.parametric import Logic, NoisyMax, NoisyOr, Ranked
+from riskchain.spec.probability import Prob
+from riskchain.spec.scenario import SetSpec
+from riskchain.spec.tables import CptTable, Dist, RootTable, Row, Table
+
+# Where a node's spread comes from, for labelling intervals honestly.
+OWN = "own"  # terms, ranges, beta(a, b) written in the file
+FILE_STRENGTH = "file-strength"  # a strength: written in the model file
+FLAG_STRENGTH = "flag-strength"  # the command line's --strength
+
+
+@dataclass
+class NodeDraws:
+    """Draws the tables of one node, chunk after chunk.
+
+    Parameters
+    ----------
+    key : int
+        The node's stable key in the random streams (its index in the model).
+    table : Table
+        How the node's probabilities are written.
+    states : tuple of str
+        The node's states.
+    parent_states : sequence of tuple of str
+        The states of each parent, in ``parents`` order.
+    seed : int
+        The run's seed.
+    strength : float or None
+        The Dirichlet strength for exact numbers (None: exact numbers stay exact).
+    strength_source : str
+        :data:`FILE_STRENGTH` or :data:`FLAG_STRENGTH`: where ``strength`` came from.
+    """
+
+    key: int
+    table: Table | None
+    states: tuple[str, ...]
+    parent_states: Sequence[tuple[str, ...]]
+    seed: int
+    strength: float | None = None
+    strength_source: str = FLAG_STRENGTH
+    sources: set[str] = field(default_factory=set)
+    _streams: dict[int, np.random.Generator] = field(default_factory=dict)
+    _counter: int = 0
+
+    # -- random streams ------------------------------------------------------------
+    def _rng(self) -> np.random.Generator:
+        """The next parameter's own stream (the same parameter gets the same stream
+        in every chunk, because parameters are visited in the same order)."""
+        k = self._counter
+        self._counter += 1
+        rng = self._streams.get(k)
+        if rng is None:
+            rng = np.random.default_rng([self.seed, self.key, k])
+            self._streams[k] = rng
+        return rng
+
+    # -- single numbers and distributions ----------------------------------------------
+    def prob(self, p: Prob, n: int) -> np.ndarray:
+        """``n`` draws of one probability."""
+        rng = self._rng()
+        if p.kind in ("term", "range"):
+            self.sources.add(OWN)
+            if p.high > p.low:
+                return rng.uniform(p.low, p.high, n)
+            return np.full(n, p.point)
+        if p.kind == "beta":
+            self.sources.add(OWN)
+            a, b = p.params
+            return rng.beta(a, b, n)
+        if self.strength is not None and 0.0 < p.point < 1.0:
+            self.sources.add(self.strength_source)
+            s = self.strength
+            return rng.beta(s * p.point, s * (1.0 - p.point), n)
+        return np.full(n, p.point)
+
+    def dirichlet(self, point: np.ndarray, n: int) -> np.ndarray:
+        """``n`` draws ``(n, card)`` from a Dirichlet around ``point`` (zeros stay zero)."""
+        rng = self._rng()
+        if self.strength is None or np.count_nonzero(point) < 2:
+            return np.broadcast_to(point, (n, point.shape[-1])).copy()
+        self.sources.add(self.strength_source)
+        g = rng.standard_gamma(self.strength * point, (n, point.shape[-1]))
+        total = g.sum(axis=-1, keepdims=True)
+        # a draw whose gammas all underflow (tiny concentrations) falls back on the point
+        bad = total[:, 0] <= 0
+        if bad.any():
+            g[bad] = point
+            total[bad] = 1.0
+        return g / total
+
+    def dist(self, d: Dist, n: int) -> np.ndarray:
+        """``n`` draws ``(n, card)`` of a distribution as written."""
+        if all(not p.uncertain for p in d.given.values()):
+            return self.dirichlet(d.point(), n)
+        card = len(d.states)
+        out = np.zeros((n, card))
+        for s, p in d.given.items():
+            out[:, d.states.index(s)] = self.prob(p, n)
+        if d.remainder is not None:
+            j = d.states.index(d.remainder)
+            out[:, j] = np.maximum(0.0, 1.0 - out.sum(axis=-1))
+        total = out.sum(axis=-1, keepdims=True)
+        return np.divide(out, total, out=np.full_like(out, 1.0 / card), where=total > 0)
+
+    def columns(self, point: np.ndarray, n: int) -> np.ndarray:
+        """``n`` draws of a whole expanded table, each column Dirichlet around its point."""
+        if self.strength is None:
+            return np.broadcast_to(point, (n, *point.shape)).copy()
+        card = point.shape[-1]
+        flat = point.reshape(-1, card)
+        out = np.empty((n, *flat.shape))
+        for i, col in enumerate(flat):
+            out[:, i] = self.dirichlet(col, n)
+        return out.reshape(n, *point.shape)
+
+    # -- tables -----------------------------------------------------------------------
+    def draw(self, n: int) -> np.ndarray:
+        """The next ``n`` draws of the node's table, shape ``(n, *parents, card)``."""
+        self._counter = 0
+        t, card, ps = self.table, len(self.states), self.parent_states
+        if isinstance(t, RootTable):
+            return self.dist(t.dist, n)
+        if isinstance(t, CptTable):
+            return self._cpt(t, n)
+        if isinstance(t, NoisyOr):
+            leak = self.prob(t.leak, n) if t.leak is not None else None
+            causes = [self.prob(c.p, n) for c in t.causes]
+            return t.expand_with(causes, leak, ps)
+        if isinstance(t, NoisyMax):
+            leak = self.dist(t.leak, n) if t.leak is not None else np.eye(card)[0]
+            dists = [{state: self.dist(d, n) for state, d in c.dists} for c in t.causes]
+            return t.expand_with(leak, dists, card, ps)
+        if isinstance(t, Logic):
+            return np.broadcast_to(t.expand(card, ps), (n, *[len(s) for s in ps], card)).copy()
+        if isinstance(t, Ranked):
+            # written with weights and a variance, not probabilities: only a strength spreads it
+            return self.columns(t.expand(card, ps), n)
+        raise TypeError(f"no draws for tables of kind {t.kind!r}")  # pragma: no cover
+
+    def apply_set(self, base: np.ndarray, s: SetSpec, n: int) -> np.ndarray:
+        """``base`` draws ``(n, *parents, card)`` with a scenario's own numbers written
+        over them, drawn like the model's (call on a NodeDraws keyed for that setting)."""
+        self._counter = 0
+        card, ps = len(self.states), self.parent_states
+        out = np.array(base, dtype=np.float64)
+        flat = (n, *([1] * len(ps)), card)
+        if s.p is not None:
+            out[...] = self.dist(s.p, n).reshape(flat)
+        if s.default is not None:
+            out[...] = self.dist(s.default.dist, n).reshape(flat)
+        lookup = [{st: j for j, st in enumerate(states)} for states in ps]
+        for row in s.rows:
+            self._row(out, row, lookup, n)
+        return out
+
+    def _cpt(self, t: CptTable, n: int) -> np.ndarray:
+        card, ps = len(self.states), self.parent_states
+        shape = (n, *(len(s) for s in ps), card)
+        out = np.empty(shape)
+        if t.default is not None:
+            out[...] = self.dist(t.default.dist, n).reshape(n, *([1] * len(ps)), card)
+        lookup = [{s: j for j, s in enumerate(states)} for states in ps]
+        for row in t.rows:
+            self._row(out, row, lookup, n)
+        return out
+
+    def _row(self, out: np.ndarray, row: Row, lookup: list[dict[str, int]], n: int) -> None:
+        values = self.dist(row.dist, n)
+        index = [[lk[s] for s in chosen] for chosen, lk in zip(row.when.values(), lookup)]
+        if all(len(ix) == 1 for ix in index):
+            out[(slice(None), *(ix[0] for ix in index))] = values
+        else:
+            grid = np.ix_(range(n), *index, range(values.shape[-1]))
+            out[grid] = values.reshape(n, *([1] * len(index)), values.shape[-1])
+
+
+def stream_key(*parts: str) -> int:
+    """A stable integer for naming a random stream after text (a scenario, a node)."""
+    return zlib.crc32("\x1f".join(parts).encode())
