@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import shlex
 from pathlib import Path
+
+import pytest
 
 from riskchain.analysis.risktable import risk_table
 from riskchain.analysis.scenarios import run_scenarios
+from riskchain.cli import main
 from riskchain.report.risktable import render_risk_table
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -24,3 +28,30 @@ def test_scenarios_doc_table_is_current(monkeypatch):
         "## ", "### ", 1
     )
     assert m.group(1) == fresh
+
+
+def _console_examples(doc: str) -> list[tuple[str, str]]:
+    """(command, expected output) pairs from a document's ```console blocks."""
+    out = []
+    for block in re.findall(r"```console\n(.*?)```", doc, re.S):
+        for part in re.split(r"^\$ ", block, flags=re.M)[1:]:
+            command, _, output = part.partition("\n")
+            out.append((command, output.rstrip("\n") + "\n"))
+    return out
+
+
+UNCERTAINTY_EXAMPLES = _console_examples((ROOT / "docs" / "uncertainty.md").read_text())
+
+
+@pytest.mark.parametrize(("command", "expected"), UNCERTAINTY_EXAMPLES)
+def test_uncertainty_doc_examples_are_current(capsys, monkeypatch, command, expected):
+    """docs/uncertainty.md pastes real output (with a fixed seed): rerun it."""
+    monkeypatch.chdir(ROOT)
+    argv = shlex.split(command)
+    assert argv[0] == "riskchain"
+    assert main(argv[1:]) == 0
+    assert capsys.readouterr().out.rstrip("\n") + "\n" == expected
+
+
+def test_uncertainty_doc_has_examples():
+    assert UNCERTAINTY_EXAMPLES
