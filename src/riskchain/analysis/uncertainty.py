@@ -99,6 +99,15 @@ class Uncertainty:
         lo, hi = np.quantile(col, [tail, 1.0 - tail])
         return (float(lo), float(hi))
 
+    def evidence_interval(self) -> tuple[float, float]:
+        """The central ``level`` interval of P(findings) across draws."""
+        pe = self.evidence_probability[self.evidence_probability > 0]
+        if pe.size == 0:
+            return (math.nan, math.nan)
+        tail = (1.0 - self.level) / 2.0
+        lo, hi = np.quantile(pe, [tail, 1.0 - tail])
+        return (float(lo), float(hi))
+
     def mean(self, node: str, state: str) -> float:
         """The mean of P(node = state) across draws."""
         col = self._valid(node)[:, self.states[node].index(state)]
@@ -134,6 +143,7 @@ class Uncertainty:
                 n: {s: list(self.interval(n, s)) for s in st} for n, st in self.states.items()
             },
             "mean": {n: {s: self.mean(n, s) for s in st} for n, st in self.states.items()},
+            "evidence_probability": list(self.evidence_interval()),
             "spread": sorted(self.sources),
             "strength": self.strength,
             "strength_only": self.strength_only,

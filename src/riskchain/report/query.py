@@ -164,7 +164,11 @@ def render_query(
         )
     title = f"{model.title} ({model.id})"
     meta = f"horizon: {model.horizon}" if model.horizon else "horizon: not stated"
-    pe = f"P(evidence) = {prob(result.evidence_probability)}  (probability of the findings, after interventions)"
+    pe_text = prob(result.evidence_probability)
+    if u is not None and (result.given or result.likelihood):
+        lo, hi = u.evidence_interval()
+        pe_text += f" [{prob(lo)}–{prob(hi)}]"
+    pe = f"P(evidence) = {pe_text}  (probability of the findings, after interventions)"
     engine = "" if result.engine == "fast" else f"engine: {result.engine}"
     notes = uncertainty_lines(u) if u is not None else []
     if fmt == "md":
