@@ -158,7 +158,7 @@ def parse_size(text: str) -> float:
 def _flag_message(exc: UsageError) -> str:
     """Library usage errors name the argument ('given: ...'); say which flag."""
     text = str(exc)
-    for word in ("given", "do", "likelihood", "target"):
+    for word in ("given", "do", "likelihood", "target", "threshold"):
         if text.startswith(word + ":"):
             return "--" + text
     return text
@@ -245,6 +245,15 @@ def _draw_settings(
 
     n = samples if samples is not None else DEFAULT_SAMPLES
     return DrawOptions(n, seed, level, strength, _progress())
+
+
+def _check_plot_path(plot: Path | None) -> None:
+    if plot is None:
+        return
+    if plot.suffix.lower() not in (".png", ".svg"):
+        raise typer.BadParameter(f"'{plot}' must end in .png or .svg", param_hint="--plot")
+    if plot.parent and not plot.parent.exists():
+        raise UsageError(f"--plot {plot}: no such folder '{plot.parent}'")
 
 
 def _progress():
@@ -406,6 +415,127 @@ def query(
         _plot(
             plot, [(result.scenario or "this question", result.uncertainty)], result.targets, m, sc
         )
+    return 0
+
+
+class ReportFormat(str, Enum):
+    table = "table"
+    json = "json"
+    md = "md"
+
+
+def _target_state(text: str, flag: str = "--target") -> tuple[str, str | None]:
+    """``NODE=STATE`` or ``NODE`` (a binary node's yes state is then meant)."""
+    node, sep, state = text.partition("=")
+    node, state = node.strip(), state.strip()
+    if not node or (sep and not state):
+        raise typer.BadParameter(f"'{text}' is not NODE=STATE or NODE", param_hint=flag)
+    return node, state or None
+
+
+def _outcome(model, node: str, state: str | None) -> str:
+    """The state a --target names; for a bare binary node, its yes (else second) state."""
+    from riskchain.report.query import reported_state
+
+    try:
+        states = model.states(node)
+    except UsageError as exc:
+        raise UsageError(f"--target: {exc}") from None
+    if state is not None:
+        if state not in states:
+            raise UsageError(
+                f"--target: '{node}' has no state '{state}' (states: {', '.join(states)})"
+            )
+        return state
+    rep = reported_state(states)
+    if rep is None:
+        raise UsageError(
+            f"--target: '{node}' has {len(states)} states; name one: {node}=STATE "
+            f"({', '.join(states)})"
+        )
+    return rep
+
+
+@app.command()
+def sensitivity(
+    model: Path = typer.Argument(
+        ..., metavar="MODEL|SCENARIOS", help="A model file, or a scenario file (with --scenario)."
+    ),
+    target: str = typer.Option(
+        ...,
+        "--target",
+        "-t",
+        metavar="NODE=STATE",
+        help="The outcome whose probability is studied (NODE alone: a binary node's yes).",
+    ),
+    scenario: str | None = typer.Option(
+        None, "--scenario", "-s", metavar="ID", help="With a scenario file: this scenario."
+    ),
+    given: list[str] = typer.Option(
+        [], "--given", "-g", metavar="NODE=STATE", help="Observe a node. Repeatable."
+    ),
+    do: list[str] = typer.Option(
+        [], "--do", metavar="NODE=STATE", help="Force a node (intervention). Repeatable."
+    ),
+    likelihood: list[str] = typer.Option(
+        [], "--likelihood", "-l", metavar="NODE=s1:0.8,s2:0.2", help="Soft evidence. Repeatable."
+    ),
+    top: int = typer.Option(
+        10, "--top", "-k", metavar="K", help="Show the K numbers that move the target most."
+    ),
+    threshold: float | None = typer.Option(
+        None,
+        "--threshold",
+        metavar="P",
+        help="Report where the target crosses P instead of where its estimative term changes.",
+    ),
+    fmt: ReportFormat = typer.Option(ReportFormat.table, "--format", "-f", help="Output format."),
+    scale: ScaleName = typer.Option(ScaleName.icd203, "--scale", help="Scale of estimative words."),
+    plot: Path | None = typer.Option(
+        None, "--plot", metavar="FILE.png|svg", help="Draw the tornado chart of the top K numbers."
+    ),
+    max_table: str = typer.Option(
+        "1GiB", "--max-table", metavar="SIZE", help="Memory budget for each batch of solves."
+    ),
+) -> int:
+    """Which numbers the target's probability rests on, and how far each must move to change the call."""
+    budget = parse_size(max_table)
+    node, state = _target_state(target)
+    ev, dv, lk = _pairs(given, "--given"), _pairs(do, "--do"), _likelihoods(likelihood)
+    if top < 1:
+        raise typer.BadParameter(f"need at least 1, got {top}", param_hint="--top")
+    if threshold is not None and not 0 < threshold < 1:
+        raise typer.BadParameter(
+            f"a probability between 0 and 1, got {threshold:g}", param_hint="--threshold"
+        )
+    _check_plot_path(plot)
+    from riskchain.analysis.scenarios import pose
+    from riskchain.analysis.sensitivity import sensitivity as analyse
+    from riskchain.report.sensitivity import render_sensitivity
+    from riskchain.scales import get_scale
+
+    sc = get_scale(scale.value)
+    try:
+        q = pose(model, scenario, ev, dv, lk)
+        res = analyse(
+            q.model,
+            node,
+            _outcome(q.model, node, state),
+            q.given,
+            q.do,
+            q.likelihood,
+            scale=sc,
+            threshold=threshold,
+            max_table=budget,
+        )
+    except UsageError as exc:
+        raise UsageError(_flag_message(exc)) from None
+    typer.echo(render_sensitivity(res, fmt.value, top), nl=False)
+    if plot is not None:
+        from riskchain.report.plot import plot_tornado
+
+        _write(plot, plot_tornado(res, top, fmt=plot.suffix.lower().lstrip(".")))
+        typer.echo(f"wrote {plot}", err=True)
     return 0
 
 

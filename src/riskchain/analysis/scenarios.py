@@ -177,6 +177,74 @@ def question(s: Scenario) -> Question:
     return Question(s.given, s.do, s.likelihood, s.sets)
 
 
+@dataclass
+class Posed:
+    """A question resolved against a model file or a scenario of a scenario file.
+
+    ``model`` has the scenario's own numbers in place; ``base`` is the file's model
+    (draws start from it, with ``scenario.sets`` drawn on top). ``given``, ``do`` and
+    ``likelihood`` are the scenario's findings with the command line's on top.
+    """
+
+    model: Model
+    base: Model
+    given: dict[str, str]
+    do: dict[str, str]
+    likelihood: dict
+    targets: list[str] | None
+    scenario: Scenario | None = None
+
+    def question(self) -> Question:
+        """The question for parameter draws."""
+        sets = self.scenario.sets if self.scenario is not None else {}
+        return Question(self.given, self.do, self.likelihood, sets)
+
+
+def pose(
+    path: str | Path, scenario: str | None = None, given=None, do=None, likelihood=None
+) -> Posed:
+    """Read a model file, or scenario ``scenario`` of a scenario file, and combine its
+    findings with ``given``/``do``/``likelihood`` (which override the scenario's for
+    the same node).
+
+    Raises
+    ------
+    UsageError
+        A scenario file without ``scenario``, a model file with one, an unknown scenario.
+    SpecError
+        When the file (or the scenario file's model) is invalid.
+    """
+    from riskchain.spec.model import build_model
+    from riskchain.spec.scenario import build_scenarios, is_scenario_document
+    from riskchain.spec.yamlsrc import load_yaml
+
+    doc = load_yaml(path, str(path))
+    if not is_scenario_document(doc):
+        if scenario is not None:
+            raise UsageError(
+                f"--scenario: {path} is a model file; --scenario needs a scenario file"
+            )
+        model = Model(build_model(doc, default_id=Path(path).stem))
+        return Posed(model, model, dict(given or {}), dict(do or {}), dict(likelihood or {}), None)
+    sf = build_scenarios(doc, Path(path))
+    if scenario is None:
+        raise UsageError(
+            f"{path} is a scenario file: choose a scenario with --scenario ({', '.join(sf.scenarios)})"
+        )
+    s = scenario_for_cli(sf, scenario)
+    ev, dv, lk = dict(s.given), dict(s.do), dict(s.likelihood)
+    for extra in (given or {}, do or {}, likelihood or {}):
+        for name in extra:
+            ev.pop(name, None)
+            dv.pop(name, None)
+            lk.pop(name, None)
+    ev.update(given or {})
+    dv.update(do or {})
+    lk.update(likelihood or {})
+    base = Model(sf.model)
+    return Posed(scenario_model(base, s), base, ev, dv, lk, list(sf.targets), s)
+
+
 def ask(
     path: str | Path,
     scenario: str | None = None,
@@ -207,60 +275,22 @@ def ask(
     SpecError, ImpossibleEvidenceError, TooLargeError
         As :meth:`riskchain.Model.query`.
     """
-    from riskchain.spec.model import build_model
-    from riskchain.spec.scenario import build_scenarios, is_scenario_document
-    from riskchain.spec.yamlsrc import load_yaml
-
     if draws is not None and engine != "fast":
         raise UsageError("engine: parameter draws use the fast engine; drop --engine pgmpy")
-    doc = load_yaml(path, str(path))
-    if not is_scenario_document(doc):
-        if scenario is not None:
-            raise UsageError(
-                f"--scenario: {path} is a model file; --scenario needs a scenario file"
-            )
-        model = Model(build_model(doc, default_id=Path(path).stem))
-        result = model.query(
-            given=given,
-            do=do,
-            likelihood=likelihood,
-            targets=targets,
-            engine=engine,
-            max_table=max_table,
-        )
-        if draws is not None:
-            (result.uncertainty,) = sample(
-                model,
-                [Question(result.given, result.do, likelihood or {})],
-                result.targets,
-                draws,
-                max_table,
-            )
-        return model, result
-    sf = build_scenarios(doc, Path(path))
-    if scenario is None:
-        raise UsageError(
-            f"{path} is a scenario file: choose a scenario with --scenario ({', '.join(sf.scenarios)})"
-        )
-    s = scenario_for_cli(sf, scenario)
-    ev, dv, lk = dict(s.given), dict(s.do), dict(s.likelihood)
-    for extra in (given or {}, do or {}, likelihood or {}):
-        for name in extra:
-            ev.pop(name, None)
-            dv.pop(name, None)
-            lk.pop(name, None)
-    ev.update(given or {})
-    dv.update(do or {})
-    lk.update(likelihood or {})
-    base = Model(sf.model)
-    m = scenario_model(base, s)
-    names = list(targets) if targets else list(sf.targets)
-    res = m.query(given=ev, do=dv, likelihood=lk, targets=names, engine=engine, max_table=max_table)
-    res.scenario = s.id
-    res.set_nodes = list(s.sets)
+    q = pose(path, scenario, given, do, likelihood)
+    names = list(targets) if targets else q.targets
+    res = q.model.query(
+        given=q.given,
+        do=q.do,
+        likelihood=q.likelihood,
+        targets=names,
+        engine=engine,
+        max_table=max_table,
+    )
+    if q.scenario is not None:
+        res.scenario = q.scenario.id
+        res.set_nodes = list(q.scenario.sets)
     if draws is not None:
         # drawn from the file's numbers with the scenario's own on top, both with their spread
-        (res.uncertainty,) = sample(
-            base, [Question(ev, dv, lk, s.sets)], res.targets, draws, max_table
-        )
-    return m, res
+        (res.uncertainty,) = sample(q.base, [q.question()], res.targets, draws, max_table)
+    return q.model, res
