@@ -5,6 +5,10 @@ chance of riots (binary without a ``yes`` state: 0.6 vs 0.1, ordinal impact 3)
 and moves a graded price level (adverse high and extreme; an ordinal impact on
 high, a numeric one on extreme); riots move a graded sector outlook (no
 ``adverse``, no impact). Every expected number below is worked out by hand.
+
+Every number in the model is exact, so with parameter draws the only spread is
+the one ``--strength`` assumes: a Beta(S p, S (1 - p)) around each probability,
+whose quantiles scipy gives by hand.
 """
 
 from __future__ import annotations
@@ -17,10 +21,13 @@ import math
 import re
 from pathlib import Path
 
+import numpy as np
 import pytest
+from scipy import stats
 
 from riskchain.analysis.risktable import nrr_band, risk_table
 from riskchain.analysis.scenarios import run_scenarios
+from riskchain.analysis.uncertainty import DrawOptions
 from riskchain.cli import main
 from riskchain.report.risktable import render_risk_table
 from riskchain.scales import get_scale
@@ -418,3 +425,158 @@ def test_scenario_file_without_impacts_has_no_expected_impact_column(tmp_path):
     t = risk_table(run_scenarios(path, include_baseline=True))
     for fmt in ("table", "md", "csv", "html"):
         assert "expected" not in render_risk_table(t, fmt).lower(), fmt
+
+
+# ----------------------------------------------------------------------------- parameter draws
+
+
+def drawn(tmp_path: Path, samples: int = 400, strength: float = 20.0, baseline: str = "quiet"):
+    """The table of the test scenarios with ``samples`` draws at ``--strength``."""
+    opts = DrawOptions(samples, seed=5, strength=strength)
+    run = run_scenarios(write(tmp_path, baseline), include_baseline=True, draws=opts)
+    return risk_table(run, produced=dt.date(2026, 1, 2))
+
+
+def test_intervals_against_the_beta_by_hand(tmp_path):
+    """With exact numbers and strength 20, P(shock) is drawn from Beta(5, 15) and, given
+    the shock, P(riots) from Beta(12, 8): the cells' intervals are those Betas' 5th and
+    95th percentiles (up to sampling error of 4000 draws)."""
+    t = drawn(tmp_path, samples=4000)
+    shock = t.rows[0].values["quiet"]
+    assert shock.interval == pytest.approx(stats.beta(5, 15).ppf([0.05, 0.95]), abs=0.01)
+    riots = t.rows[1].values["shocked"]
+    assert riots.interval == pytest.approx(stats.beta(12, 8).ppf([0.05, 0.95]), abs=0.01)
+    # seeing the shock moves P(riots) from the mixture to the shock row: a paired change
+    # whose interval is computed here from the draws
+    u, b = t.run.result("shocked").uncertainty, t.run.result("quiet").uncertainty
+    diff = u.draws["unrest"][:, 1] - b.draws["unrest"][:, 1]
+    assert riots.delta_interval == pytest.approx(np.quantile(diff, [0.05, 0.95]), abs=1e-12)
+
+
+def test_cells_set_by_the_scenario_have_no_interval(tmp_path):
+    """Observed and forced cells, and the cells of an impossible scenario, have neither
+    interval; every other cell has both, the baseline's change being exactly [0, 0]."""
+    t = drawn(tmp_path, samples=50)
+    set_by_scenario = {("shocked", "shock"), ("riot_seen", "unrest"), ("riot_made", "unrest")}
+    for row in t.rows:
+        for sid, cell in row.values.items():
+            if (sid, row.node) in set_by_scenario or sid == "broken":
+                assert (cell.interval, cell.delta_interval) == (None, None), (sid, row.node)
+                assert "interval" not in cell.to_json() and "delta_interval" not in cell.to_json()
+            else:
+                assert cell.interval is not None and cell.delta_interval is not None
+                assert cell.to_json()["interval"] == list(cell.interval)
+                assert cell.to_json()["delta_interval"] == list(cell.delta_interval)
+        assert row.values["quiet"].delta_interval == (0.0, 0.0)
+    # forcing riots cannot move the shock or the price: no change in any draw
+    for row in t.rows:
+        if row.node in ("shock", "price"):
+            assert row.values["riot_made"].delta_interval == (0.0, 0.0)
+
+
+def test_impossible_draws_are_left_out(tmp_path):
+    """Draws in which a scenario's findings are impossible (NaN) count for neither its
+    intervals nor the paired changes (nor the baseline's NaN draws), and the notes count
+    them."""
+    t = drawn(tmp_path, samples=200)
+    u = t.run.result("riot_seen").uncertainty
+    b = t.run.result("quiet").uncertainty
+    for d in u.draws.values():
+        d[:30] = np.nan
+    u.evidence_probability[:30] = 0.0
+    for d in b.draws.values():
+        d[190:] = np.nan
+    b.evidence_probability[190:] = 0.0
+    t = risk_table(t.run, produced=dt.date(2026, 1, 2))
+    keep = slice(30, 190)
+    for row in t.rows:
+        cell = row.values["riot_seen"]
+        if cell.interval is None:
+            continue  # observed
+        k = u.states[row.node].index(row.state)
+        s_col, b_col = u.draws[row.node][:, k], b.draws[row.node][:, k]
+        assert cell.interval == pytest.approx(np.quantile(s_col[30:], [0.05, 0.95]), abs=1e-15)
+        paired = s_col[keep] - b_col[keep]
+        assert cell.delta_interval == pytest.approx(np.quantile(paired, [0.05, 0.95]), abs=1e-12)
+    assert t.draws.impossible == {"quiet": 10, "riot_seen": 30}
+    text = render_risk_table(t, "table")
+    assert "Scenario 'riot_seen': 30 of 200 draws make its findings impossible" in text
+    assert "Scenario 'quiet': 10 of 200 draws" in text
+
+
+def test_impossible_baseline_with_draws_gives_no_change_intervals(tmp_path):
+    """With an impossible baseline no cell has a change, so none has a change interval;
+    the probabilities keep theirs."""
+    t = drawn(tmp_path, samples=50, baseline="broken")
+    for row in t.rows:
+        for sid, cell in row.values.items():
+            assert cell.delta is None and cell.delta_interval is None
+            if sid == "riot_made" and row.node != "unrest":
+                assert cell.interval is not None
+    header, rows = grid(render_risk_table(t, "csv"), "csv")
+    col = header.index("quiet_delta_lo")
+    assert {r[col] for r in rows.values()} == {"n/a"}
+
+
+@pytest.mark.parametrize("fmt", ["table", "md", "html"])
+def test_strength_only_spread_is_labelled(tmp_path, capsys, fmt):
+    """A model of exact numbers spread only by ``--strength``: the notes say that the
+    spread is the assumed pseudo-count, not the analyst's."""
+    args = ["table", str(write(tmp_path)), "-f", fmt, "--samples", "40", "--seed", "2"]
+    code = main([*args, "--strength", "20"])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    out = out.replace("&#x27;", "'")
+    assert "from --strength 20 only: an assumed pseudo-count around exact numbers" in out
+    assert "not a spread the analyst gave" in out
+    assert "40 parameter draws (seed 2)" in out
+    # without --strength the same model has no spread at all, and says so
+    code = main(args)
+    out, _ = capsys.readouterr()
+    assert "No spread: every number used is exact" in out
+    assert "only:" not in out
+
+
+def test_own_spread_with_strength_is_not_labelled_strength_only(tmp_path, capsys):
+    """When the model has terms of its own, --strength only adds to them: no 'only' label."""
+    (tmp_path / "rt.yaml").write_text(MODEL.replace("    p: 0.25\n", "    p: unlikely\n"))
+    path = tmp_path / "s.yaml"
+    path.write_text(SCENARIOS.format(baseline="quiet"))
+    code = main(["table", str(path), "--samples", "40", "--seed", "2", "--strength", "20"])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    assert "--strength 20 only" not in out
+    assert "Spread: from the ranges of the model's terms" in out
+    assert "and --strength 20 for the exact numbers" in out
+
+
+def test_csv_interval_columns_only_with_draws(tmp_path):
+    """With draws, each scenario gains lo, hi, delta_lo and delta_hi (plain decimals; blank
+    where the scenario sets the node; n/a where undefined); without draws, none."""
+    plain = render_risk_table(table(tmp_path), "csv")
+    assert "_lo" not in plain and "_hi" not in plain
+    t = drawn(tmp_path, samples=60)
+    header, rows = grid(render_risk_table(t, "csv"), "csv")
+    at = header.index("quiet_delta")
+    assert header[at + 1 : at + 5] == ["quiet_lo", "quiet_hi", "quiet_delta_lo", "quiet_delta_hi"]
+    assert header[at + 5 : at + 7] == ["quiet_expected_impact", "shocked_p"]
+    by_label = {r.label: r for r in t.rows}
+    for label, cells in rows.items():
+        for sid in t.scenario_ids:
+            got = [cells[header.index(f"{sid}_{k}")] for k in ("lo", "hi", "delta_lo", "delta_hi")]
+            cell = by_label[label].values[sid]
+            if sid == "broken":
+                assert got == ["n/a"] * 4
+            elif cell.finding is not None:
+                assert got == [""] * 4
+            else:
+                assert all("e" not in x for x in got), got  # no exponents
+                want = [*cell.interval, *cell.delta_interval]
+                assert [float(x) for x in got] == pytest.approx(want, abs=1e-12)
+
+
+def test_same_seed_same_table(tmp_path):
+    """Two runs with the same seed render the same table in every format."""
+    a, b = drawn(tmp_path, samples=30), drawn(tmp_path, samples=30)
+    for fmt in ("table", "md", "csv", "json", "html"):
+        assert render_risk_table(a, fmt) == render_risk_table(b, fmt), fmt

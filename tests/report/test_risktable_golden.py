@@ -4,7 +4,8 @@ Rendered output is compared with golden files in ``tests/golden/table``;
 regenerate them with ``RISKCHAIN_UPDATE_GOLDEN=1 pytest tests/report`` and read
 the diff. The numbers themselves are checked against pgmpy in
 ``tests/analysis/test_scenarios_vs_pgmpy.py``; here they are checked against a
-direct ``Model.query`` or a hand computation.
+direct ``Model.query`` or a hand computation. With parameter draws (``--samples``)
+the intervals are checked against quantiles computed here from the raw draws.
 """
 
 from __future__ import annotations
@@ -14,10 +15,15 @@ import os
 from html.parser import HTMLParser
 from pathlib import Path
 
+import numpy as np
 import pytest
 
+from riskchain.analysis.risktable import RiskTable, risk_table
+from riskchain.analysis.scenarios import run_scenarios
+from riskchain.analysis.uncertainty import DrawOptions
 from riskchain.cli import main
 from riskchain.model import load_model
+from riskchain.report.risktable import render_risk_table
 
 ROOT = Path(__file__).resolve().parents[2]
 GOLDEN = ROOT / "tests" / "golden" / "table"
@@ -116,6 +122,204 @@ def test_run_formats_match_golden(capsys, fmt):
     code, out, err = run(capsys, "run", SCEN, "--format", fmt)
     assert code == 0, err
     golden(f"run.{fmt}", out)
+
+
+# the run of the draw goldens: 300 draws, seed 11
+DRAWS = ["--samples", "300", "--seed", "11"]
+
+
+@pytest.mark.parametrize("fmt", ["table", "md", "csv"])
+def test_table_with_draws_matches_golden(capsys, fmt):
+    """The risk table with intervals (``--samples 300 --seed 11``) is stable."""
+    code, out, err = run(capsys, "table", SCEN, *DRAWS, "--date", "2026-01-01", "--format", fmt)
+    assert code == 0, err
+    assert err == ""
+    golden(f"korea_draws.{fmt}", out)
+
+
+def test_run_with_draws_matches_golden(capsys):
+    """``riskchain run --samples 300 --seed 11`` as a table is stable."""
+    code, out, err = run(capsys, "run", SCEN, *DRAWS)
+    assert code == 0, err
+    golden("run_draws.table", out)
+
+
+# ----------------------------------------------------------------------------- draws
+
+
+@pytest.fixture(scope="module")
+def drawn() -> RiskTable:
+    """The editorial's risk table with 300 parameter draws (seed 11)."""
+    run_ = run_scenarios(ROOT / SCEN, include_baseline=True, draws=DrawOptions(300, seed=11))
+    return risk_table(run_)
+
+
+def _column(table: RiskTable, sid: str, node: str, state: str) -> np.ndarray:
+    u = table.run.result(sid).uncertainty
+    return u.draws[node][:, u.states[node].index(state)]
+
+
+def _central(x: np.ndarray, level: float = 0.9) -> tuple[float, float]:
+    """The central interval computed here, independently of the library."""
+    x = x[~np.isnan(x)]
+    lo, hi = np.quantile(x, [(1 - level) / 2, (1 + level) / 2])
+    return float(lo), float(hi)
+
+
+def test_intervals_are_the_central_quantiles_of_the_draws(drawn):
+    """Each estimated cell's interval is the 5th-95th percentile of its 300 draws and
+    brackets about 90% of them; p itself need not lie inside (it is not asserted)."""
+    checked = 0
+    for row in drawn.rows:
+        for sid, cell in row.values.items():
+            if cell.finding is not None:
+                continue
+            col = _column(drawn, sid, row.node, row.state)
+            assert col.shape == (300,)
+            lo, hi = cell.interval
+            assert (lo, hi) == pytest.approx(_central(col), abs=1e-15)
+            assert 0.0 <= lo <= hi <= 1.0
+            if np.unique(col).size == col.size:  # no ties: the share inside is the level
+                inside = np.mean((col >= lo) & (col <= hi))
+                assert abs(inside - 0.9) <= 0.02, (row.node, sid, inside)
+                checked += 1
+    assert checked > 20
+
+
+def test_delta_interval_is_the_paired_difference(drawn):
+    """Δ's interval is that of (scenario draw k - baseline draw k), computed here from the
+    raw draws; it is not the spread of two independent probabilities."""
+    base = drawn.run.baseline
+    moved = 0
+    for row in drawn.rows:
+        b = _column(drawn, base, row.node, row.state)
+        for sid, cell in row.values.items():
+            if cell.finding is not None:
+                assert cell.interval is None and cell.delta_interval is None
+                continue
+            s = _column(drawn, sid, row.node, row.state)
+            assert cell.delta_interval == pytest.approx(_central(s - b), abs=2e-12)
+            lo, hi = cell.delta_interval
+            if hi - lo > 0.01:
+                moved += 1
+                # pairing removes the spread both share: narrower than the two intervals
+                # would suggest if the draws were independent
+                naive = (cell.interval[1] - cell.interval[0]) + (
+                    row.values[base].interval[1] - row.values[base].interval[0]
+                )
+                assert hi - lo < naive, (row.node, sid)
+    assert moved >= 5
+    # rows a scenario cannot move change by exactly 0 in every draw: an interval of [0, 0],
+    # although both probabilities have a spread of their own
+    for sid, nodes in UNTOUCHED.items():
+        for row in drawn.rows:
+            if row.node in nodes:
+                cell = row.values[sid]
+                assert cell.delta_interval == (0.0, 0.0), (sid, row.node)
+                assert str(cell.delta_interval[0]) == "0.0"  # no -0.0
+                assert cell.interval[1] > cell.interval[0]
+
+
+def test_observed_and_forced_cells_have_no_interval(drawn, capsys):
+    """Cells the scenario sets (observed troops in combat; forced NATO entry is not a row)
+    carry no interval in the table, the JSON or the CSV."""
+    combat = next(r for r in drawn.rows if r.node == "nk_troops_in_combat")
+    cell = combat.values["troops_in_combat"]
+    assert cell.finding == "observed"
+    assert (cell.interval, cell.delta_interval) == (None, None)
+    assert set(cell.to_json()) == {"p", "term", "range", "delta", "finding"}
+    assert set(combat.values["reported"].to_json()) == {
+        "p",
+        "term",
+        "range",
+        "delta",
+        "interval",
+        "delta_interval",
+    }
+    code, out, _ = run(capsys, "table", SCEN, *DRAWS, "-f", "csv")
+    assert code == 0
+    lines = out.splitlines()
+    header = lines[0].split(",")
+    values = dict(zip(header, next(x for x in lines[1:] if x.startswith("nk_troops_in_combat,"))
+                      .split(",")))  # fmt: skip
+    for key in ("lo", "hi", "delta_lo", "delta_hi"):
+        assert values[f"troops_in_combat_{key}"] == ""
+        assert float(values[f"reported_{key}"]) >= 0.0
+    assert float(values["reported_lo"]) == pytest.approx(combat.values["reported"].interval[0])
+
+
+def test_table_json_with_draws(capsys):
+    """JSON cells gain ``interval`` and ``delta_interval`` (in [0, 1] and [-1, 1]), equal to
+    the scenarios' own ``uncertainty`` intervals."""
+    code, out, err = run(capsys, "table", SCEN, *DRAWS, "-f", "json")
+    assert code == 0, err
+    data = json.loads(out)
+    spread = {s["id"]: s["uncertainty"] for s in data["scenarios"]}
+    assert {u["seed"] for u in spread.values()} == {11}
+    for row in data["rows"]:
+        for sid, cell in row["values"].items():
+            if "finding" in cell:
+                assert "interval" not in cell and "delta_interval" not in cell
+                continue
+            assert cell["interval"] == spread[sid]["intervals"][row["node"]][row["state"]]
+            lo, hi = cell["delta_interval"]
+            assert -1.0 <= lo <= hi <= 1.0
+
+
+def test_same_seed_same_table_other_seed_other_table(capsys):
+    """The seed fixes the draws: the same seed prints the same table, another seed another."""
+    outs = []
+    for seed in ("11", "11", "12"):
+        code, out, err = run(capsys, "table", SCEN, "--samples", "60", "--seed", seed)
+        assert code == 0, err
+        outs.append(out)
+    assert outs[0] == outs[1]
+    assert outs[0] != outs[2]
+    assert "(seed 11)" in outs[0] and "(seed 12)" in outs[2]
+
+
+def test_draws_leave_the_point_values_alone(drawn):
+    """p, its term, Δ and everything else but the intervals are those of a run without
+    draws; a table without draws has no interval anywhere."""
+    plain = risk_table(run_scenarios(ROOT / SCEN, include_baseline=True))
+    assert plain.draws is None
+    for a, b in zip(plain.rows, drawn.rows):
+        for sid in IDS:
+            x, y = a.values[sid], b.values[sid]
+            assert (x.p, x.term, x.range, x.delta, x.finding) == (
+                y.p,
+                y.term,
+                y.range,
+                y.delta,
+                y.finding,
+            )
+            assert (x.interval, x.delta_interval) == (None, None)
+            assert "interval" not in json.dumps(x.to_json())
+    for fmt in ("table", "md", "csv", "html"):
+        text = render_risk_table(plain, fmt)
+        assert "draws" not in text and "interval" not in text.lower(), fmt
+
+
+def test_table_with_draws_says_what_the_intervals_are(drawn):
+    """Every text format gives the level, the number of draws and the seed, says that each
+    draw is solved exactly and that Δ intervals are paired, and where the spread comes from
+    (here the model's own terms and ranges: not the strength-only label)."""
+    for fmt in ("table", "md", "html"):
+        text = render_risk_table(drawn, fmt).replace("&#x27;", "'")
+        assert "central 90% of p across 300 parameter draws (seed 11)" in text, fmt
+        assert "each draw solved exactly" in text
+        assert "paired change" in text and "same draws" in text
+        assert "Spread: from the ranges of the model's terms" in text
+        assert "--strength" not in text
+        assert "58.3% [48.2–69.8%]" in text  # realtime surveillance under tech_for_troops
+        assert "+27.3 pp [+20.8 to +34.7]" in text
+        assert (
+            "likely [55–80%]; interval spans roughly even chance [45–55%] to likely [55–80%]"
+            in text
+        )
+    html_text = render_risk_table(drawn, "html")
+    body = html_text.split("<tbody>")[1]
+    assert body.count("<td") == 9 * (2 + len(IDS) * 3)  # no extra cells, only richer ones
 
 
 # ----------------------------------------------------------------------------- contracts

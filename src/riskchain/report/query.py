@@ -6,7 +6,7 @@ from riskchain.model import Model, QueryResult
 from riskchain.report.text import (
     align,
     csv_text,
-    interval,
+    interval_like,
     json_text,
     markdown_table,
     pct,
@@ -88,7 +88,7 @@ def _rows(model: Model, result: QueryResult, scale: Scale) -> list[dict]:
                 lo, hi = u.interval(node, state)
                 mean = u.mean(node, state)
                 if finding not in ("observed", "forced"):
-                    shown += " " + interval(lo, hi)
+                    shown += " " + interval_like(lo, hi, shown)
                     wide = spans(lo, hi, scale) if state == rep else None
                     if wide:
                         estimate += f"; interval {wide}"

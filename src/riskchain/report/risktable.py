@@ -4,9 +4,19 @@ from __future__ import annotations
 
 import html
 
-from riskchain.analysis.risktable import NRR_BAND_TEXT, Cell, RiskTable
+from riskchain.analysis.risktable import NRR_BAND_TEXT, Cell, DrawSummary, RiskTable, draw_summary
 from riskchain.analysis.scenarios import ScenarioRun
-from riskchain.report.text import align, csv_text, json_text, markdown_table, pct, pct_in_band, prob
+from riskchain.report.text import (
+    align,
+    csv_text,
+    interval_like,
+    json_text,
+    markdown_table,
+    pct,
+    pct_in_band,
+    prob,
+    spans,
+)
 from riskchain.scales import Scale, format_range
 
 RUN_FORMATS = ("table", "json", "csv", "md")
@@ -16,14 +26,34 @@ TABLE_FORMATS = ("table", "md", "csv", "json", "html")
 # ----------------------------------------------------------------------------- shared text
 
 
-def _estimate(cell: Cell) -> str:
+def _p(cell: Cell) -> str:
+    """``58.0%``, or with draws ``58.0% [54.4–62.6%]``."""
+    if cell.p is None:
+        return "n/a"
+    text = pct_in_band(cell.p, cell.range)
+    if cell.interval is not None:
+        text += " " + interval_like(*cell.interval, text)
+    return text
+
+
+def _estimate(cell: Cell, scale: Scale) -> str:
     if cell.p is None:
         return "n/a"
     if cell.finding is not None:
         return cell.finding  # set by the scenario, not estimated: no word
     if cell.term is None or cell.range is None:
-        return "(between terms)"
-    return f"{cell.term} {format_range(*cell.range)}"
+        text = "(between terms)"
+    else:
+        text = f"{cell.term} {format_range(*cell.range)}"
+    # the word holds for p; say so when the draws allow another word too
+    wide = spans(*cell.interval, scale) if cell.interval is not None else None
+    return f"{text}; interval {wide}" if wide else text
+
+
+def _pp(x: float) -> str:
+    """A change in percentage points, signed; ``±0.0`` for what rounds to no change."""
+    pp = x * 100
+    return f"{pp:+.1f}" if abs(pp) >= 0.05 else "±0.0"
 
 
 def _delta(cell: Cell, is_baseline: bool) -> str:
@@ -31,8 +61,11 @@ def _delta(cell: Cell, is_baseline: bool) -> str:
         return "baseline"
     if cell.delta is None:
         return "n/a"
-    pp = cell.delta * 100
-    return f"{pp:+.1f} pp" if abs(pp) >= 0.05 else "±0.0 pp"
+    text = f"{_pp(cell.delta)} pp"
+    if cell.delta_interval is not None:
+        lo, hi = cell.delta_interval
+        text += f" [{_pp(lo)} to {_pp(hi)}]"
+    return text
 
 
 def _impact(table: RiskTable, row) -> str:
@@ -79,6 +112,30 @@ def _notes(table: RiskTable) -> list[str]:
         )
     if any(r.impact and r.impact.numeric for r in table.rows):
         notes.append("Expected impact: p × the impact value (only for numeric impacts).")
+    if table.draws is not None:
+        notes += _draw_notes(table.draws, table.run.baseline)
+    return notes
+
+
+def _draw_notes(d: DrawSummary, baseline: str) -> list[str]:
+    """The risk table's notes on its intervals: what they are and what they rest on."""
+    notes = [
+        f"Intervals: p [lo–hi] holds the central {d.level * 100:g}% of p across {d.samples} "
+        f"parameter draws (seed {d.seed}), each draw solved exactly; p itself uses the numbers "
+        "as written, so it need not be at the interval's centre. Observed and forced cells "
+        "have no interval.",
+        f"Δ [lo to hi]: every scenario is solved on the same draws, so this is the interval of "
+        f"the paired change (the scenario minus '{baseline}', draw by draw), which leaves out "
+        "the spread both share.",
+        "'Interval spans A to B': the interval's ends fall under different terms; the term "
+        "given is the one for p.",
+        # the note says where the spread comes from, or that there is none
+        f"Spread: {d.note}." if not d.note.startswith("no spread") else f"No{d.note[2:]}.",
+    ]
+    notes += [
+        f"Scenario '{sid}': {n} of {d.samples} draws make its findings impossible and are left out."
+        for sid, n in d.impossible.items()
+    ]
     return notes
 
 
@@ -119,11 +176,7 @@ def render_risk_table(table: RiskTable, fmt: str = "table") -> str:
         line = [row.label, _impact(table, row)]
         for sid in ids:
             cell = row.values[sid]
-            line += [
-                pct_in_band(cell.p, cell.range) if cell.p is not None else "n/a",
-                _estimate(cell),
-                _delta(cell, sid == base),
-            ]
+            line += [_p(cell), _estimate(cell, table.scale), _delta(cell, sid == base)]
             if table.bands:
                 line.append(f"{cell.band} ({NRR_BAND_TEXT[cell.band]})" if cell.band else "n/a")
             if numeric:
@@ -166,9 +219,12 @@ def _fixed(x: float) -> str:
 def _csv(table: RiskTable) -> str:
     ids = table.scenario_ids
     numeric = any(r.impact and r.impact.numeric for r in table.rows)
+    drawn = table.draws is not None
     header = ["node", "state", "label", "impact"]
     for sid in ids:
         header += [f"{sid}_p", f"{sid}_term", f"{sid}_range", f"{sid}_delta"]
+        if drawn:
+            header += [f"{sid}_lo", f"{sid}_hi", f"{sid}_delta_lo", f"{sid}_delta_hi"]
         if table.bands:
             header.append(f"{sid}_nrr_band")
         if numeric:
@@ -189,6 +245,8 @@ def _csv(table: RiskTable) -> str:
                 f"{c.range[0]:g}-{c.range[1]:g}" if c.range else "",
                 _fixed(c.delta) if c.delta is not None else "n/a",
             ]
+            if drawn:
+                line += [*_csv_pair(c, c.interval, c.p), *_csv_pair(c, c.delta_interval, c.delta)]
             if table.bands:
                 line.append(c.band if c.band is not None else "n/a")
             if numeric:
@@ -199,6 +257,16 @@ def _csv(table: RiskTable) -> str:
                 )
         rows.append(line)
     return csv_text(rows, header)
+
+
+def _csv_pair(c: Cell, pair: tuple[float, float] | None, value: float | None) -> tuple[str, str]:
+    """An interval's ends for CSV: blank for observed/forced cells (no interval), n/a
+    where the value or the interval is undefined."""
+    if c.finding is not None and value is not None:
+        return ("", "")
+    if pair is None:
+        return ("n/a", "n/a")
+    return (_fixed(pair[0]), _fixed(pair[1]))
 
 
 _CSS = """
@@ -248,7 +316,7 @@ def _html(table: RiskTable) -> str:
             c = row.values[sid]
             na = ' class="na"' if c.p is None else ' class="num"'
             parts.append(
-                f"<td{na}>{e(pct_in_band(c.p, c.range) if c.p is not None else 'n/a')}</td><td>{e(_estimate(c))}</td>"
+                f"<td{na}>{e(_p(c))}</td><td>{e(_estimate(c, table.scale))}</td>"
                 f'<td class="num">{e(_delta(c, sid == base))}</td>'
             )
             if table.bands:
@@ -266,17 +334,39 @@ def _html(table: RiskTable) -> str:
 
 
 def render_run(run: ScenarioRun, fmt: str = "table", scale: Scale | None = None) -> str:
-    """Render every scenario's posteriors (``riskchain run``)."""
+    """Render every scenario's posteriors (``riskchain run``).
+
+    Parameters
+    ----------
+    run : ScenarioRun
+        The scenarios' results; with parameter draws, each probability gets its
+        interval (``p [lo–hi]``; CSV: ``lo``, ``hi`` and ``mean`` columns) and the
+        output ends with what the intervals rest on.
+    fmt : str
+        ``table``, ``md``, ``csv`` or ``json``.
+    scale : Scale, optional
+        The scale of estimative terms (default ICD 203).
+
+    Returns
+    -------
+    str
+        The rendered text, ending in a newline.
+    """
     from riskchain.scales import DEFAULT_SCALE
 
     scale = scale or DEFAULT_SCALE
     if fmt == "json":
         return json_text(run.to_json())
     spec = run.model.spec
+    draws = draw_summary(run)
     rows = []
     for res in run.results:
+        u = res.uncertainty
+        s = res.scenario
         for node in run.targets:
             states = spec.nodes[node].states
+            # as in query: a node the scenario observes or forces gets no interval in text
+            finding = node in s.given or node in s.do
             for state in states:
                 p = res.posteriors[node][state] if res.posteriors is not None else None
                 est = ""
@@ -287,35 +377,68 @@ def render_run(run: ScenarioRun, fmt: str = "table", scale: Scale | None = None)
                 ):
                     band = scale.classify(p)
                     est = band.label() if band else ""
-                rows.append([res.id, node, state, p, est])
+                shown = pct(p) if p is not None else "n/a"
+                lo = hi = mean = None
+                if u is not None:
+                    lo, hi = u.interval(node, state)
+                    mean = u.mean(node, state)
+                    if not finding:
+                        shown += " " + interval_like(lo, hi, shown)
+                        wide = spans(lo, hi, scale) if est else None
+                        if wide:
+                            est += f"; interval {wide}"
+                rows.append(
+                    {
+                        "sid": res.id,
+                        "node": node,
+                        "state": state,
+                        "p": p,
+                        "est": est,
+                        "shown": shown,
+                        "lo": lo,
+                        "hi": hi,
+                        "mean": mean,
+                    }
+                )
     if fmt == "csv":
+        extra = ["lo", "hi", "mean"] if draws is not None else []
         return csv_text(
             [
-                [sid, n, s, f"{p:.10g}" if p is not None else "n/a", est]
-                for sid, n, s, p, est in rows
+                [r["sid"], r["node"], r["state"], *(_g(r[k]) for k in ["p", *extra]), r["est"]]
+                for r in rows
             ],
-            ["scenario", "node", "state", "p", "estimate"],
+            ["scenario", "node", "state", "p", *extra, "estimate"],
         )
     body = []
     last = (None, None)
-    for sid, node, state, p, est in rows:
+    for r in rows:
+        sid, node = r["sid"], r["node"]
         body.append([
             sid if sid != last[0] else "",
             node if (sid, node) != last else "",
-            state,
-            pct(p) if p is not None else "n/a",
-            est,
+            r["state"],
+            r["shown"],
+            r["est"],
         ])  # fmt: skip
         last = (sid, node)
-    header = ["scenario", "node", "state", "p", f"estimate ({scale.name})"]
+    header = [
+        "scenario",
+        "node",
+        "state",
+        "p [interval]" if draws is not None else "p",
+        f"estimate ({scale.name})",
+    ]
     scen = _scenario_lines(run)
     title = f"{spec.title} ({spec.id}) · horizon: {spec.horizon or 'not stated'}"
+    notes = _run_draw_lines(draws) if draws is not None else []
     if fmt == "md":
         out = [f"**{title}**", ""]
         for sid, lines in scen:
             out.append(f"- **{sid}** — {lines[0]}  ")
             out += [f"  {x}  " for x in lines[1:]]
         out += ["", *markdown_table(body, header, right=[3])]
+        if notes:
+            out += ["", *[f"- {x}" for x in notes]]
         return "\n".join(out) + "\n"
     out = [title, ""]
     width = max(len(sid) for sid, _ in scen)
@@ -323,4 +446,25 @@ def render_run(run: ScenarioRun, fmt: str = "table", scale: Scale | None = None)
         out.append(f"{sid.ljust(width)}  {lines[0]}")
         out += [f"{' ' * width}  {x}" for x in lines[1:]]
     out += ["", *align(body, header, right=[3])]
+    if notes:
+        out += ["", *notes]
     return "\n".join(out) + "\n"
+
+
+def _g(x: float | None) -> str:
+    """A probability for CSV (10 significant digits); n/a where undefined."""
+    return "n/a" if x is None or x != x else f"{x:.10g}"
+
+
+def _run_draw_lines(d: DrawSummary) -> list[str]:
+    """Footer of ``run`` with draws, in the words of ``query``'s."""
+    out = [
+        f"intervals: central {d.level * 100:g}% of {d.samples} parameter draws (seed {d.seed}), "
+        "each solved exactly; every scenario is answered on the same draws",
+        f"spread: {d.note}",
+    ]
+    out += [
+        f"scenario '{sid}': {n} of {d.samples} draws make its findings impossible and are left out"
+        for sid, n in d.impossible.items()
+    ]
+    return out

@@ -50,15 +50,34 @@ def interval(lo: float, hi: float) -> str:
     return f"[{pct(lo).rstrip('%')}–{pct(hi)}]"
 
 
+def interval_like(lo: float, hi: float, shown: str) -> str:
+    """:func:`interval`, with as many decimals as ``shown`` (a :func:`pct_in_band` text)
+    when that has more than one, so ``79.97%`` is not followed by ``[80.0–80.0%]``."""
+    whole, dot, frac = shown.rstrip("%").partition(".")
+    digits = len(frac)
+    if not dot or digits <= 1 or not whole.isdigit() or not frac.isdigit():
+        return interval(lo, hi)
+
+    def end(x: float) -> str:
+        text = pct(x).rstrip("%")
+        # only the ordinary one-decimal form gains digits (not 0, 100, tiny or near-1 values)
+        if "." in text and len(text.partition(".")[2]) == 1:
+            return f"{x * 100:.{digits}f}"
+        return text
+
+    return f"[{end(lo)}–{end(hi)}%]"
+
+
 def spans(lo: float, hi: float, scale) -> str | None:
-    """``"spans unlikely to likely"`` when an interval's ends fall under different
-    terms of ``scale`` (or one end in a gap between terms), else None."""
+    """``"spans unlikely [20–45%] to likely [55–80%]"`` when an interval's ends fall
+    under different terms of ``scale`` (an end in a gap between terms is "a gap"),
+    else None. Every word comes with its range."""
     if lo != lo or hi != hi:
         return None
     a, b = scale.classify(lo), scale.classify(hi)
     if a is not None and b is not None and a.term == b.term:
         return None
-    return f"spans {a.term if a else 'a gap'} to {b.term if b else 'a gap'}"
+    return f"spans {a.label() if a else 'a gap'} to {b.label() if b else 'a gap'}"
 
 
 def prob(p: float) -> str:
