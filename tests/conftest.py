@@ -297,3 +297,23 @@ def descendants(model: CompiledModel, v: int) -> set[int]:
             seen.add(u)
             stack.extend(model.children[u])
     return seen
+
+
+# ----------------------------------------------------------------------------- CLI helpers
+
+
+def run_cli(capsys, *args: str) -> tuple[int, str, str]:
+    """Run ``riskchain ARGS`` in process: (exit code, stdout, stderr)."""
+    from riskchain.cli import main
+
+    code = main(list(args))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def check_golden(path: Path, text: str) -> None:
+    """``text`` must equal the golden file; ``RISKCHAIN_UPDATE_GOLDEN=1`` rewrites it."""
+    if os.environ.get("RISKCHAIN_UPDATE_GOLDEN") == "1":
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    assert text == path.read_text()

@@ -7,12 +7,12 @@ Golden files live in ``tests/golden/cli``; regenerate them with
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from conftest import check_golden, run_cli
 from riskchain._clidoc import render as render_cli_docs
 from riskchain.cli import main
 
@@ -29,17 +29,11 @@ def _in_repo(monkeypatch):
 
 
 def run(capsys, *args: str) -> tuple[int, str, str]:
-    code = main(list(args))
-    out, err = capsys.readouterr()
-    return code, out, err
+    return run_cli(capsys, *args)
 
 
 def golden(name: str, text: str) -> None:
-    path = GOLDEN / name
-    if os.environ.get("RISKCHAIN_UPDATE_GOLDEN") == "1":
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text)
-    assert text == path.read_text()
+    check_golden(GOLDEN / name, text)
 
 
 # ----------------------------------------------------------------------------- query

@@ -55,3 +55,31 @@ def test_uncertainty_doc_examples_are_current(capsys, monkeypatch, command, expe
 
 def test_uncertainty_doc_has_examples():
     assert UNCERTAINTY_EXAMPLES
+
+
+WATCH_DOC = (ROOT / "docs" / "watch.md").read_text()
+WATCH_EXAMPLES = _console_examples(WATCH_DOC)
+
+
+@pytest.mark.parametrize(("command", "expected"), WATCH_EXAMPLES)
+def test_watch_doc_examples_are_current(capsys, monkeypatch, command, expected):
+    """docs/watch.md pastes real output of the editorial model: rerun it."""
+    monkeypatch.chdir(ROOT)
+    argv = shlex.split(command)
+    assert argv[0] == "riskchain"
+    assert main(argv[1:]) == 0
+    assert capsys.readouterr().out.rstrip("\n") + "\n" == expected
+
+
+def test_watch_doc_has_examples():
+    assert len(WATCH_EXAMPLES) == 3
+
+
+def test_watch_doc_conflict_warning_is_current(capsys, monkeypatch):
+    """The conflict warning docs/watch.md quotes is what `query` prints on stderr."""
+    monkeypatch.chdir(ROOT)
+    m = re.search(r"```sh\n\$ (riskchain query [^\n]*)\n```.*?```text\n(.*?)\n```", WATCH_DOC, re.S)
+    assert m
+    argv = shlex.split(m.group(1))
+    assert main(argv[1:]) == 0
+    assert capsys.readouterr().err == m.group(2) + "\n"

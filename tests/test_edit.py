@@ -16,7 +16,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from riskchain.cli import main
+from conftest import run_cli
 from riskchain.compile import compile_spec
 from riskchain.edit import EditError, EditResult, InvalidEditError, apply, edit_text, set_value
 from riskchain.errors import UsageError
@@ -455,9 +455,7 @@ def test_random_values_round_trip(target, value, data):
 
 
 def run(capsys, *args: str) -> tuple[int, str, str]:
-    code = main(list(args))
-    out, err = capsys.readouterr()
-    return code, out, err
+    return run_cli(capsys, *args)
 
 
 REFUSALS = [

@@ -411,6 +411,7 @@ def query(
         raise UsageError(_flag_message(exc)) from None
     sc = get_scale(scale.value)
     typer.echo(render_query(m, result, fmt.value, sc), nl=False)
+    _warn_conflict(m, result.given, result.do, result.likelihood, budget)
     if result.uncertainty is not None:
         _plot(
             plot, [(result.scenario or "this question", result.uncertainty)], result.targets, m, sc
@@ -539,6 +540,118 @@ def sensitivity(
     return 0
 
 
+@app.command()
+def watch(
+    model: Path = typer.Argument(
+        ..., metavar="MODEL|SCENARIOS", help="A model file, or a scenario file (with --scenario)."
+    ),
+    target: str | None = typer.Option(
+        None,
+        "--target",
+        "-t",
+        metavar="NODE[=STATE]",
+        help="The node to learn about (=STATE: follow that state; a binary node: its yes; a "
+        "graded node alone: all its states).",
+    ),
+    scenario: str | None = typer.Option(
+        None, "--scenario", "-s", metavar="ID", help="With a scenario file: this scenario."
+    ),
+    given: list[str] = typer.Option(
+        [], "--given", "-g", metavar="NODE=STATE", help="Observe a node. Repeatable."
+    ),
+    do: list[str] = typer.Option(
+        [], "--do", metavar="NODE=STATE", help="Force a node (intervention). Repeatable."
+    ),
+    likelihood: list[str] = typer.Option(
+        [], "--likelihood", "-l", metavar="NODE=s1:0.8,s2:0.2", help="Soft evidence. Repeatable."
+    ),
+    between: tuple[str, str] | None = typer.Option(
+        None,
+        "--between",
+        metavar="A B",
+        help="With a scenario file: rank indicators by how well they tell scenario A from "
+        "scenario B (Jensen-Shannon divergence, bits) instead of by what they tell about a target.",
+    ),
+    top: int = typer.Option(
+        10, "--top", "-k", metavar="K", help="Show the K most informative indicators."
+    ),
+    fmt: ReportFormat = typer.Option(ReportFormat.table, "--format", "-f", help="Output format."),
+    scale: ScaleName = typer.Option(ScaleName.icd203, "--scale", help="Scale of estimative words."),
+    max_table: str = typer.Option(
+        "1GiB", "--max-table", metavar="SIZE", help="Memory budget for each batch of solves."
+    ),
+) -> int:
+    """Which unobserved node to watch: ranked by what seeing it tells about a target."""
+    budget = parse_size(max_table)
+    ev, dv, lk = _pairs(given, "--given"), _pairs(do, "--do"), _likelihoods(likelihood)
+    if top < 1:
+        raise typer.BadParameter(f"need at least 1, got {top}", param_hint="--top")
+    if between is not None and target is not None:
+        raise typer.BadParameter(
+            "not used with --between, which ranks by two scenarios; drop one", param_hint="--target"
+        )
+    if between is not None and scenario is not None:
+        raise typer.BadParameter(
+            "not used with --between, which names both scenarios; drop one", param_hint="--scenario"
+        )
+    if between is None and target is None:
+        raise typer.BadParameter(
+            "name the node to learn about (or use --between A B)", param_hint="--target"
+        )
+    from riskchain.analysis.scenarios import pose
+    from riskchain.scales import get_scale
+
+    if between is not None:
+        from riskchain.analysis.watch import between as compare
+        from riskchain.report.watch import render_between
+
+        try:
+            a, b = (pose(model, sid, ev, dv, lk) for sid in between)
+        except UsageError as exc:
+            raise UsageError(str(exc).replace("--scenario", "--between")) from None
+        try:
+            res = compare(a, b, max_table=budget)
+        except UsageError as exc:
+            raise UsageError(_flag_message(exc)) from None
+        typer.echo(render_between(res, fmt.value, top), nl=False)
+        return 0
+    from riskchain.analysis.watch import watch as rank
+    from riskchain.report.watch import render_watch
+
+    assert target is not None
+    node, state = _target_state(target)
+    try:
+        q = pose(model, scenario, ev, dv, lk)
+        res = rank(
+            q.model, node, state, q.given, q.do, q.likelihood, get_scale(scale.value), budget
+        )
+    except UsageError as exc:
+        raise UsageError(_flag_message(exc)) from None
+    res.scenario = q.scenario.id if q.scenario is not None else None
+    typer.echo(render_watch(res, fmt.value, top), nl=False)
+    return 0
+
+
+def _warn_conflict(model, given, do, likelihood, budget: float = 1 << 30, where: str = "") -> None:
+    """Warn on stderr (never fail) when two or more findings conflict under the model."""
+    from riskchain.analysis.conflict import TOLERANCE, conflict
+    from riskchain.errors import TooLargeError
+
+    if len(given) + len(likelihood) < 2:
+        return
+    try:
+        conf = conflict(model, given, likelihood, do, max_table=budget)
+    except TooLargeError:
+        return  # the check is a courtesy: never refuse an answer already given
+    if conf > TOLERANCE:
+        factor = f"{2**conf:.3g} times" if conf < 1000 else "far"
+        typer.echo(
+            f"warning: {where}the findings conflict under the model (conf = {conf:.2f} bits > 0): "
+            f"they are {factor} less likely together than apart; check them",
+            err=True,
+        )
+
+
 class TableFormat(str, Enum):
     table = "table"
     md = "md"
@@ -582,6 +695,12 @@ def run(
     sc = get_scale(scale.value)
     typer.echo(render_run(result, fmt.value, sc), nl=False)
     _warn_impossible(result)
+    for res in result.results:
+        if res.posteriors is not None:
+            s = res.scenario
+            _warn_conflict(
+                result.model_for(s.id), s.given, s.do, s.likelihood, where=f"scenario '{s.id}': "
+            )
     _plot_run(plot, result, sc)
     return 0
 

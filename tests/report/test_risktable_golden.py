@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from conftest import check_golden
 from riskchain.analysis.risktable import RiskTable, risk_table
 from riskchain.analysis.scenarios import run_scenarios
 from riskchain.analysis.uncertainty import DrawOptions
@@ -97,11 +98,7 @@ def run(capsys, *args: str) -> tuple[int, str, str]:
 
 
 def golden(name: str, text: str) -> None:
-    path = GOLDEN / name
-    if os.environ.get("RISKCHAIN_UPDATE_GOLDEN") == "1":
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text)
-    assert text == path.read_text()
+    check_golden(GOLDEN / name, text)
 
 
 # ----------------------------------------------------------------------------- goldens
