@@ -292,13 +292,15 @@ def _progress():
     return update
 
 
-def _plot(path: Path | None, items, targets, model, scale) -> None:
-    """Write the plot of the draws (matplotlib is imported only here)."""
+def _plot(path: Path | None, items, targets, model, scale, findings, points) -> None:
+    """Write the plot of the draws (matplotlib is imported only here). ``findings``
+    and ``points`` give, per item, the observed/forced nodes and the point answers."""
     if path is None:
         return
     from riskchain.report.plot import plot_uncertainty
 
-    data = plot_uncertainty(items, targets, model, scale, fmt=path.suffix.lower().lstrip("."))
+    fmt = path.suffix.lower().lstrip(".")
+    data = plot_uncertainty(items, targets, model, scale, fmt, findings=findings, points=points)
     _write(path, data)
     typer.echo(f"wrote {path}", err=True)
 
@@ -414,7 +416,13 @@ def query(
     _warn_conflict(m, result.given, result.do, result.likelihood, budget)
     if result.uncertainty is not None:
         _plot(
-            plot, [(result.scenario or "this question", result.uncertainty)], result.targets, m, sc
+            plot,
+            [(result.scenario or "this question", result.uncertainty)],
+            result.targets,
+            m,
+            sc,
+            [_findings(result.given, result.do)],
+            [result.posteriors],
         )
     return 0
 
@@ -706,9 +714,22 @@ def run(
 
 
 def _plot_run(plot: Path | None, result, scale) -> None:
-    items = [(r.id, r.uncertainty) for r in result.results if r.uncertainty is not None]
-    if items:
-        _plot(plot, items, result.targets, result.model, scale)
+    kept = [r for r in result.results if r.uncertainty is not None]
+    if kept:
+        _plot(
+            plot,
+            [(r.id, r.uncertainty) for r in kept],
+            result.targets,
+            result.model,
+            scale,
+            [_findings(r.scenario.given, r.scenario.do) for r in kept],
+            [r.posteriors for r in kept],
+        )
+
+
+def _findings(given, do) -> dict[str, str]:
+    """Which nodes a question observed and which it forced (for labels)."""
+    return {**dict.fromkeys(given, "observed"), **dict.fromkeys(do, "forced")}
 
 
 @app.command()

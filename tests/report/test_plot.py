@@ -1,0 +1,339 @@
+"""``--plot``: the picture of the draws (riskchain.report.plot) and its command-line wiring.
+
+The pictures are checked for what a reader relies on (the words, labels, seed and
+spread note are in the SVG as text; a PNG decodes to the expected rough size),
+for determinism (same inputs, same bytes) and for cheap imports.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from riskchain.analysis.scenarios import run_scenarios
+from riskchain.analysis.uncertainty import DrawOptions, Uncertainty
+from riskchain.cli import _progress, main
+from riskchain.model import load_model
+from riskchain.report.plot import plot_uncertainty
+from riskchain.scales import ICD203, KENT, PHIA
+
+ROOT = Path(__file__).resolve().parents[2]
+SCEN = "scenarios/korea_russia_2024.yaml"
+MODEL = "models/korea_russia_2024.yaml"
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+EXACT_MODEL = """\
+riskchain: 1
+id: exact
+title: Every number exact
+nodes:
+  talks_fail:
+    label: Talks fail
+    p: 0.3
+  escalation:
+    label: Military escalation
+    parents: [talks_fail]
+    cpt:
+      talks_fail=yes: 0.8
+      talks_fail=no: 0.1
+"""
+
+
+@pytest.fixture(autouse=True)
+def _in_repo(monkeypatch):
+    """Run from the repository root, as the paths in the commands are relative."""
+    monkeypatch.chdir(ROOT)
+
+
+@pytest.fixture(scope="module")
+def scenario_run():
+    """The editorial's scenarios, baseline included, on 100 shared draws."""
+    return run_scenarios(SCEN, include_baseline=True, draws=DrawOptions(100, seed=2))
+
+
+def _items(run) -> list[tuple[str, Uncertainty]]:
+    return [(r.id, r.uncertainty) for r in run.results]
+
+
+def _svg_text(data: bytes) -> str:
+    """All the text of an SVG, whitespace collapsed (wrapped lines joined again)."""
+    root = ET.fromstring(data)
+    parts = ["".join(e.itertext()) for e in root.iter() if e.tag.endswith("text")]
+    return re.sub(r"\s+", " ", " ".join(parts))
+
+
+def _png_shape(data: bytes) -> tuple[int, ...]:
+    import matplotlib.image
+
+    return matplotlib.image.imread(io.BytesIO(data), format="png").shape
+
+
+def _labels(model, targets) -> list[str]:
+    out = []
+    for node in targets:
+        spec = model.spec.nodes[node]
+        states = spec.outcome_states()
+        for state in states:
+            plain = len(states) == 1 and len(spec.states) == 2
+            out.append(spec.label if plain else f"{spec.label}: {state}")
+    return out
+
+
+def _fake(draws: dict[str, np.ndarray], states: dict[str, tuple[str, ...]], **kw) -> Uncertainty:
+    samples = len(next(iter(draws.values())))
+    args = {
+        "samples": samples,
+        "level": 0.9,
+        "seed": 7,
+        "draws": draws,
+        "states": states,
+        "evidence_probability": np.ones(samples),
+        "sources": frozenset({"own"}),
+    }
+    args.update(kw)
+    return Uncertainty(**args)
+
+
+# ----------------------------------------------------------------------------- the picture
+
+
+def test_png_decodes_to_the_expected_size(scenario_run):
+    """Nine outcomes by eight scenarios: a PNG of roughly 16 by 12 inches at 100 dpi."""
+    data = plot_uncertainty(
+        _items(scenario_run), scenario_run.targets, scenario_run.model, ICD203, fmt="png"
+    )
+    assert data.startswith(PNG_SIGNATURE)
+    height, width, _ = _png_shape(data)
+    assert 1300 < width < 1900
+    assert 1000 < height < 1500
+
+
+def test_figure_height_grows_with_targets_and_scenarios(scenario_run):
+    """One outcome of one scenario is a small picture; more of either, a taller one."""
+    model = scenario_run.model
+    items = _items(scenario_run)
+    small = _png_shape(plot_uncertainty(items[:1], ["war_nature_changes"], model, ICD203))
+    more_scen = _png_shape(plot_uncertainty(items, ["war_nature_changes"], model, ICD203))
+    more_targets = _png_shape(plot_uncertainty(items[:1], scenario_run.targets, model, ICD203))
+    assert small[0] < 500
+    assert more_scen[0] > small[0] + 150
+    assert more_targets[0] > small[0] + 150
+
+
+def test_svg_has_every_label_the_draws_and_the_seed(scenario_run):
+    data = plot_uncertainty(
+        _items(scenario_run), scenario_run.targets, scenario_run.model, ICD203, fmt="svg"
+    )
+    text = _svg_text(data)
+    for label in _labels(scenario_run.model, scenario_run.targets):
+        assert label in text
+    for sid, _ in _items(scenario_run):
+        assert sid in text
+    assert "100 parameter draws" in text
+    assert "seed 2" in text
+    assert "central 90% intervals" in text
+    assert "Spread: from the ranges of the model's terms" in text
+    for band in ICD203.bands:  # the scale's words are written beside their shading
+        assert band.term in text
+
+
+@pytest.mark.parametrize("scale", [PHIA, KENT])
+def test_other_scales_write_their_words(scenario_run, scale):
+    data = plot_uncertainty(
+        _items(scenario_run)[:2], ["rok_security_threat"], scenario_run.model, scale, fmt="svg"
+    )
+    text = _svg_text(data)
+    assert all(band.term in text for band in scale.bands)
+    assert scale.title in text
+
+
+def test_same_inputs_give_the_same_bytes(scenario_run):
+    """Same inputs, same bytes, several times over (the layout is fixed before saving)."""
+    targets = ["war_nature_changes", "rok_security_threat"]
+    args = (_items(scenario_run)[:3], targets, scenario_run.model, ICD203)
+    svgs = {plot_uncertainty(*args, fmt="svg") for _ in range(4)}
+    assert len(svgs) == 1
+    assert plot_uncertainty(*args, fmt="png") == plot_uncertainty(*args, fmt="png")
+    assert b"<dc:date>" not in svgs.pop()
+
+
+def test_plotting_leaves_matplotlib_settings_alone(scenario_run):
+    import matplotlib
+
+    before = dict(matplotlib.rcParams)
+    plot_uncertainty(
+        _items(scenario_run)[:1], ["war_nature_changes"], scenario_run.model, ICD203, fmt="svg"
+    )
+    assert dict(matplotlib.rcParams) == before
+
+
+def test_one_value_in_every_draw_is_a_labelled_point():
+    """An observed or forced outcome is a point: named so if the caller says, else
+    described as the same in every draw."""
+    model = load_model("tests/data/models/tiny.yaml")
+    rng = np.random.default_rng(0)
+    p = rng.uniform(0.3, 0.6, 50)
+    unc = _fake(
+        {
+            "incident": np.tile([0.0, 1.0], (50, 1)),
+            "escalation": np.column_stack([1 - p, p]),
+        },
+        {"incident": ("no", "yes"), "escalation": ("no", "yes")},
+    )
+    targets = ["incident", "escalation"]
+    plain = _svg_text(plot_uncertainty([("forced", unc)], targets, model, ICD203, fmt="svg"))
+    assert "100% in every draw" in plain
+    named = _svg_text(
+        plot_uncertainty(
+            [("forced", unc)],
+            targets,
+            model,
+            ICD203,
+            fmt="svg",
+            findings=[{"incident": "forced"}],
+            points=[{"escalation": {"no": 0.55, "yes": 0.45}}],
+        )
+    )
+    assert "forced: 100%" in named
+    assert "black tick is the answer with every number at its point value" in named
+
+
+def test_impossible_draws_are_left_out_and_said():
+    model = load_model("tests/data/models/tiny.yaml")
+    draws = np.tile([0.6, 0.4], (40, 1))
+    draws[:10] = np.nan
+    draws[10:, 1] = np.linspace(0.2, 0.5, 30)
+    draws[10:, 0] = 1 - draws[10:, 1]
+    pe = np.ones(40)
+    pe[:10] = 0.0
+    some = _fake({"escalation": draws}, {"escalation": ("no", "yes")}, evidence_probability=pe)
+    none_ok = _fake(
+        {"escalation": np.full((40, 2), np.nan)},
+        {"escalation": ("no", "yes")},
+        evidence_probability=np.zeros(40),
+    )
+    text = _svg_text(
+        plot_uncertainty(
+            [("some", some), ("never", none_ok)], ["escalation"], model, ICD203, fmt="svg"
+        )
+    )
+    assert "findings impossible in every draw" in text
+    assert "some 10 of 40" in text
+    assert "never 40 of 40" in text
+
+
+def test_strength_only_spread_is_said_in_the_picture(tmp_path):
+    path = tmp_path / "exact.yaml"
+    path.write_text(EXACT_MODEL)
+    model = load_model(path)
+    res = model.query(samples=200, seed=4, strength=20)
+    unc = res.uncertainty
+    assert unc.strength_only
+    text = _svg_text(plot_uncertainty([("q", unc)], ["escalation"], model, ICD203, fmt="svg"))
+    assert unc.spread_note() in text
+    assert "from --strength 20 only" in text
+    assert "not a judgment in the model" in text
+
+
+def test_no_spread_is_said_too(tmp_path):
+    path = tmp_path / "exact.yaml"
+    path.write_text(EXACT_MODEL)
+    model = load_model(path)
+    unc = model.query(samples=20, seed=4).uncertainty
+    text = _svg_text(plot_uncertainty([("q", unc)], ["escalation"], model, ICD203, fmt="svg"))
+    assert "no spread: every number used is exact" in text
+    assert "in every draw" in text
+
+
+def test_bad_format_and_nothing_to_plot_are_refused(scenario_run):
+    items, model = _items(scenario_run), scenario_run.model
+    with pytest.raises(ValueError, match="png or svg"):
+        plot_uncertainty(items, ["war_nature_changes"], model, ICD203, fmt="pdf")
+    with pytest.raises(ValueError, match="no draws"):
+        plot_uncertainty([], ["war_nature_changes"], model, ICD203)
+
+
+def test_importing_riskchain_and_the_plot_module_does_not_import_matplotlib():
+    code = (
+        "import sys, riskchain, riskchain.cli, riskchain.report.plot; "
+        "print(sorted(m for m in ('matplotlib', 'PIL', 'pgmpy', 'pandas') if m in sys.modules))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT
+    )
+    assert out.stdout.strip() == "[]"
+
+
+# ----------------------------------------------------------------------------- the command line
+
+
+def test_query_plot_writes_an_svg(tmp_path, capsys):
+    out = tmp_path / "x.svg"
+    args = ["query", MODEL, "-t", "rok_security_threat", "--samples", "200", "--seed", "1"]
+    assert main([*args, "--plot", str(out)]) == 0
+    text = _svg_text(out.read_bytes())
+    assert "Threat to South Korean security: severe" in text
+    assert "this question" in text
+    assert "200 parameter draws, seed 1" in text
+    assert capsys.readouterr().err == f"wrote {out}\n"
+
+
+def test_table_plot_writes_a_png(tmp_path, capsys):
+    out = tmp_path / "out.png"
+    assert main(["table", SCEN, "--samples", "100", "--seed", "2", "--plot", str(out)]) == 0
+    data = out.read_bytes()
+    assert data.startswith(PNG_SIGNATURE)
+    assert _png_shape(data)[1] > 1000
+    capsys.readouterr()
+
+
+def test_run_plot_writes_one_band_per_chosen_scenario(tmp_path, capsys):
+    out = tmp_path / "run.svg"
+    args = ["run", SCEN, "-s", "nato_enters", "-s", "worst_case", "--samples", "50"]
+    assert main([*args, "--seed", "3", "--plot", str(out)]) == 0
+    text = _svg_text(out.read_bytes())
+    assert "nato_enters" in text
+    assert "worst_case" in text
+    assert "combat_rumours" not in text
+    capsys.readouterr()
+
+
+@pytest.mark.parametrize(
+    ("name", "words"),
+    [
+        ("x.pdf", "must end in .png or .svg"),
+        ("no_such_folder/x.png", "no such folder"),
+    ],
+)
+def test_bad_plot_path_exits_2_naming_the_flag(tmp_path, capsys, name, words):
+    path = tmp_path / name
+    code = main(["query", MODEL, "-t", "rok_security_threat", "--plot", str(path)])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert "--plot" in err
+    assert words in err
+    assert not path.exists()
+
+
+def test_no_progress_bar_when_stderr_is_not_a_terminal(capsys):
+    """Under capsys stderr is not a TTY: no callback is made, and a long run prints
+    nothing on stderr."""
+    assert _progress() is None
+    args = ["query", MODEL, "-t", "rok_security_threat", "--samples", "20000", "--seed", "5"]
+    assert main(args) == 0
+    assert capsys.readouterr().err == ""
+
+
+def test_progress_callback_only_for_a_terminal(monkeypatch):
+    """The gate itself: a terminal on stderr gets a callback, anything else none."""
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True, raising=False)
+    assert callable(_progress())
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: False, raising=False)
+    assert _progress() is None
