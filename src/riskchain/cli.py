@@ -660,6 +660,77 @@ def _warn_conflict(model, given, do, likelihood, budget: float = 1 << 30, where:
         )
 
 
+class ExplainFormat(str, Enum):
+    md = "md"
+    json = "json"
+
+
+@app.command()
+def explain(
+    model: Path = typer.Argument(
+        ..., metavar="MODEL|SCENARIOS", help="A model file, or a scenario file (with --scenario)."
+    ),
+    target: str = typer.Option(
+        ...,
+        "--target",
+        "-t",
+        metavar="NODE=STATE",
+        help="The outcome to explain (NODE alone: a binary node's yes).",
+    ),
+    scenario: str | None = typer.Option(
+        None, "--scenario", "-s", metavar="ID", help="With a scenario file: this scenario."
+    ),
+    given: list[str] = typer.Option(
+        [], "--given", "-g", metavar="NODE=STATE", help="Observe a node. Repeatable."
+    ),
+    do: list[str] = typer.Option(
+        [], "--do", metavar="NODE=STATE", help="Force a node (intervention). Repeatable."
+    ),
+    likelihood: list[str] = typer.Option(
+        [], "--likelihood", "-l", metavar="NODE=s1:0.8,s2:0.2", help="Soft evidence. Repeatable."
+    ),
+    fmt: ExplainFormat = typer.Option(ExplainFormat.md, "--format", "-f", help="Output format."),
+    scale: ScaleName = typer.Option(ScaleName.icd203, "--scale", help="Scale of estimative words."),
+    samples: int | None = _samples_option(),
+    seed: int | None = _seed_option(),
+    level: float = _level_option(),
+    strength: float | None = _strength_option(),
+    max_table: str = typer.Option(
+        "1GiB", "--max-table", metavar="SIZE", help="Memory budget for each computation."
+    ),
+) -> int:
+    """Explain a judgment in words: its probability, the likeliest reading of the findings,
+    what each finding adds, the numbers it rests on, what to watch and what would change it."""
+    budget = parse_size(max_table)
+    node, state = _target_state(target)
+    ev, dv, lk = _pairs(given, "--given"), _pairs(do, "--do"), _likelihoods(likelihood)
+    draws = _draw_settings(samples, seed, level, strength, None)
+    from riskchain.analysis.explain import explain as gather
+    from riskchain.analysis.scenarios import pose
+    from riskchain.report.explain import render_explain
+    from riskchain.scales import get_scale
+
+    try:
+        q = pose(model, scenario, ev, dv, lk)
+        res = gather(
+            q.model,
+            node,
+            _outcome(q.model, node, state),
+            q.given,
+            q.do,
+            q.likelihood,
+            scale=get_scale(scale.value),
+            scenario=q.scenario.id if q.scenario is not None else None,
+            draws=draws,
+            draw_question=(q.base, q.question()),
+            max_table=budget,
+        )
+    except UsageError as exc:
+        raise UsageError(_flag_message(exc)) from None
+    typer.echo(render_explain(res, fmt.value), nl=False)
+    return 0
+
+
 class TableFormat(str, Enum):
     table = "table"
     md = "md"
