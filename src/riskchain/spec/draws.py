@@ -119,7 +119,8 @@ class NodeDraws:
         if bad.any():
             g[bad] = point
             total[bad] = 1.0
-        return g / total
+        g /= total
+        return g
 
     def dist(self, d: Dist, n: int) -> np.ndarray:
         """``n`` draws ``(n, card)`` of a distribution as written."""
