@@ -392,13 +392,13 @@ def _covary(column: np.ndarray, x: int, theta: float | np.ndarray) -> np.ndarray
     (shared equally when they were all zero)."""
     theta = np.asarray(theta, dtype=np.float64)
     rest = 1.0 - column[x]
-    others = np.delete(np.arange(column.shape[-1]), x)
-    out = np.empty((*theta.shape, column.shape[-1]))
+    n = column.shape[-1]
+    # scale the whole column, then overwrite entry x: the same products as scaling the
+    # others alone, without np.delete's cost (this runs once per number per probe)
     if rest > 0:
-        scale = (1.0 - theta) / rest
-        out[..., others] = column[others] * scale[..., None]
+        out = column * ((1.0 - theta) / rest)[..., None]
     else:
-        out[..., others] = ((1.0 - theta) / len(others))[..., None]
+        out = np.repeat(((1.0 - theta) / (n - 1))[..., None], n, axis=-1)
     out[..., x] = theta
     return out
 
