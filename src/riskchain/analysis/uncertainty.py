@@ -26,7 +26,9 @@ DEFAULT_LEVEL = 0.9
 # Draws are solved in chunks whose tables and messages fit in this many bytes
 # (or in --max-table, if smaller): a large --samples costs time, not memory.
 CHUNK_BYTES = 64 << 20
-_FIRST_CHUNK = 16  # a first small chunk measures what one draw needs
+# The first chunk is one draw: it measures what a draw needs, and it is the only chunk
+# sized before that is known, so it must fit any budget that one draw fits.
+_FIRST_CHUNK = 1
 
 
 @dataclass

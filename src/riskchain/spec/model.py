@@ -189,9 +189,10 @@ def strength_field(node: YNode | None, ctx: Context, what: str) -> float | None:
         return None
     value = node.number() if node.is_scalar else None
     if value is None or not math.isfinite(value) or value <= 0:
+        found = node.text if value is not None else node.describe()
         ctx.error(
             node,
-            f"{what} must be a positive number, found {node.describe()}",
+            f"{what} must be a positive number, found {found}",
             "the strength is a pseudo-count: how many cases the numbers are worth (e.g. 20)",
         )
         return _BAD
