@@ -282,8 +282,6 @@ td.na{color:#666;font-style:italic}
 
 def _html(table: RiskTable) -> str:
     e = html.escape
-    ids = table.scenario_ids
-    base = table.run.baseline
     head = _header(table)
     parts = [
         "<!DOCTYPE html>",
@@ -292,13 +290,38 @@ def _html(table: RiskTable) -> str:
         f"<style>{_CSS}</style></head><body>",
         f"<h1>{e(head[0])}</h1>",
         *[f'<p class="meta">{e(x)}</p>' for x in head[1:]],
-        "<h2>Scenarios</h2><dl>",
+        "<h2>Scenarios</h2>",
+        scenarios_html(table.run),
+        "<h2>Risk table</h2>",
+        risk_table_html(table),
+        "<h2>Notes</h2>",
+        notes_html(table),
+        "</body></html>",
     ]
-    for sid, lines in _scenario_lines(table.run):
+    return "\n".join(parts) + "\n"
+
+
+def scenarios_html(run: ScenarioRun) -> str:
+    """The scenario definitions (what each observed, forced, set) as an HTML list."""
+    e = html.escape
+    parts = ["<dl>"]
+    for sid, lines in _scenario_lines(run):
         parts.append(f"<dt><b>{e(sid)}</b></dt><dd>{'<br>'.join(e(x) for x in lines)}</dd>")
-    parts.append(
-        "</dl><h2>Risk table</h2><table><thead><tr><th rowspan=2>Outcome</th><th rowspan=2>Impact</th>"
-    )
+    parts.append("</dl>")
+    return "\n".join(parts)
+
+
+def notes_html(table: RiskTable) -> str:
+    """The risk table's notes (how to read it) as an HTML list."""
+    return "<ul>\n" + "\n".join(f"<li>{html.escape(n)}</li>" for n in _notes(table)) + "\n</ul>"
+
+
+def risk_table_html(table: RiskTable) -> str:
+    """The risk table itself as an HTML ``<table>`` (no document around it)."""
+    e = html.escape
+    ids = table.scenario_ids
+    base = table.run.baseline
+    parts = ["<table><thead><tr><th rowspan=2>Outcome</th><th rowspan=2>Impact</th>"]
     numeric = any(r.impact and r.impact.numeric for r in table.rows)
     sub = 3 + (1 if table.bands else 0) + (1 if numeric else 0)
     parts += [f"<th colspan={sub}>{e(sid)}</th>" for sid in ids]
@@ -324,10 +347,8 @@ def _html(table: RiskTable) -> str:
             if numeric:
                 parts.append(f'<td class="num">{e(_expected(c, row))}</td>')
         parts.append("</tr>")
-    parts.append("</tbody></table><h2>Notes</h2><ul>")
-    parts += [f"<li>{e(n)}</li>" for n in _notes(table)]
-    parts.append("</ul></body></html>")
-    return "\n".join(parts) + "\n"
+    parts.append("</tbody></table>")
+    return "\n".join(parts)
 
 
 # ----------------------------------------------------------------------------- run
