@@ -1,8 +1,10 @@
-"""``--plot``: the picture of the draws (riskchain.report.plot) and its command-line wiring.
+"""``--plot``: the pictures (riskchain.report.plot) and their command-line wiring.
 
-The pictures are checked for what a reader relies on (the words, labels, seed and
-spread note are in the SVG as text; a PNG decodes to the expected rough size),
-for determinism (same inputs, same bytes) and for cheap imports.
+The picture of the draws and the tornado chart of a sensitivity analysis are
+checked for what a reader relies on (the words, labels, seed, findings and notes
+are in the SVG as text; a PNG decodes to the expected rough size), for
+determinism (same inputs, same bytes) and for cheap imports; the shared style
+for colours that survive grey-scale printing.
 """
 
 from __future__ import annotations
@@ -18,10 +20,12 @@ import numpy as np
 import pytest
 
 from riskchain.analysis.scenarios import run_scenarios
+from riskchain.analysis.sensitivity import sensitivity
 from riskchain.analysis.uncertainty import DrawOptions, Uncertainty
 from riskchain.cli import _progress, main
 from riskchain.model import load_model
-from riskchain.report.plot import plot_uncertainty
+from riskchain.report import style
+from riskchain.report.plot import plot_tornado, plot_uncertainty
 from riskchain.scales import ICD203, KENT, PHIA
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -337,3 +341,152 @@ def test_progress_callback_only_for_a_terminal(monkeypatch):
     assert callable(_progress())
     monkeypatch.setattr(sys.stderr, "isatty", lambda: False, raising=False)
     assert _progress() is None
+
+
+# ----------------------------------------------------------------------------- the tornado
+
+
+@pytest.fixture(scope="module")
+def tornado_res():
+    """P(severe threat) once the satellite photos are seen: its numbers, by swing."""
+    model = load_model(ROOT / MODEL)
+    return sensitivity(
+        model, "rok_security_threat", "severe", given={"nis_satellite_photos": "yes"}
+    )
+
+
+def _label_order(data: bytes) -> list[str]:
+    """The bold bar labels (the nodes) of a tornado SVG, top to bottom."""
+    root = ET.fromstring(data)
+    found = []
+    for e in root.iter():
+        style_ = e.get("style", "")
+        if e.tag.endswith("text") and "font-weight: 700" in style_ and "text-anchor: end" in style_:
+            found.append((float(e.get("y")), "".join(e.itertext())))
+    return [text for _, text in sorted(found)]
+
+
+def test_tornado_png_decodes_and_grows_with_top(tornado_res):
+    data = plot_tornado(tornado_res, 10, fmt="png")
+    assert data.startswith(PNG_SIGNATURE)
+    height, width, _ = _png_shape(data)
+    assert 1000 < width < 1200
+    assert 700 < height < 1200
+    small = _png_shape(plot_tornado(tornado_res, 3))
+    assert small[0] < height - 250
+    assert len(data) < 150_000
+
+
+def test_tornado_svg_names_the_target_findings_and_every_bar(tornado_res):
+    text = _svg_text(plot_tornado(tornado_res, 5, fmt="svg"))
+    assert "What P(rok_security_threat = severe) rests on" in text
+    assert "Now 19.1%: very unlikely [5–20%]" in text
+    assert "observed (given): nis_satellite_photos=yes" in text
+    assert "forced (do): none" in text
+    for par in tornado_res.analyst[:5]:
+        assert par.node in text
+        assert par.name in text
+    # numbers as written, with their plausible range; a leak found on a grid is marked
+    assert "row 'russia_tech_transfer=yes' · 0.35 (0.2–0.45)" in text
+    assert "≈ leak · 0.05 (0–0.2)" in text
+    # a graded node's numbers name their state (0.417 is P(elevated), not P(severe))
+    assert "cause us_deterrent_neutralized=yes · elevated: 0.417 (0.2–0.45)" in text
+    assert "evaluated on a grid of 101 values" in text
+    # the ends: the number's value there, and the word P(target) takes when it changes
+    assert "0.2 → unlikely" in text
+    assert "edges of 'very unlikely'" in text
+    assert "proportional co-variation" in text
+    assert "top 5 of the model's 43 numbers" in text
+    assert "9 node(s) that cannot change P(target)" in text
+
+
+def test_tornado_bars_sorted_by_swing_largest_on_top(tornado_res):
+    top = tornado_res.analyst[:8]
+    swings = [par.swing for par in top]
+    assert swings == sorted(swings, reverse=True)
+    assert _label_order(plot_tornado(tornado_res, 8, fmt="svg")) == [par.node for par in top]
+
+
+def test_tornado_same_input_gives_the_same_bytes(tornado_res):
+    svgs = {plot_tornado(tornado_res, 6, fmt="svg") for _ in range(3)}
+    assert len(svgs) == 1
+    assert b"<dc:date>" not in svgs.pop()
+    assert plot_tornado(tornado_res, 6) == plot_tornado(tornado_res, 6)
+
+
+def test_tornado_leaves_matplotlib_settings_alone(tornado_res):
+    import matplotlib
+
+    before = dict(matplotlib.rcParams)
+    plot_tornado(tornado_res, 3, fmt="svg")
+    assert dict(matplotlib.rcParams) == before
+
+
+def test_tornado_with_threshold_forced_and_soft_findings():
+    """--threshold is drawn and the ends say which side of it they land on; forced
+    nodes and soft evidence are named as such."""
+    model = load_model(ROOT / MODEL)
+    res = sensitivity(
+        model,
+        "realtime_surveillance_rok_us",
+        "yes",
+        do={"allied_pressure": "yes"},
+        likelihood={"nis_satellite_photos": {"yes": 0.8, "no": 0.2}},
+        threshold=0.3,
+    )
+    text = _svg_text(plot_tornado(res, 4, fmt="svg"))
+    assert "observed (given): none" in text
+    assert "forced (do): allied_pressure=yes" in text
+    assert "likelihood (soft evidence): nis_satellite_photos=no:0.2,yes:0.8" in text
+    assert "--threshold 30%" in text
+    assert "→ over 30%" in text or "→ under 30%" in text
+
+
+def test_tornado_refuses_bad_format_top_and_nothing_to_draw(tornado_res):
+    with pytest.raises(ValueError, match="png or svg"):
+        plot_tornado(tornado_res, fmt="pdf")
+    with pytest.raises(ValueError, match="at least 1"):
+        plot_tornado(tornado_res, 0)
+    empty = type(tornado_res)(**{**vars(tornado_res), "analyst": []})
+    with pytest.raises(ValueError, match="no numbers"):
+        plot_tornado(empty)
+
+
+def test_sensitivity_plot_writes_the_file(tmp_path, capsys):
+    out = tmp_path / "t.png"
+    args = ["sensitivity", SCEN, "--scenario", "reported", "-t", "rok_security_threat=severe"]
+    assert main([*args, "-k", "4", "--plot", str(out)]) == 0
+    assert out.read_bytes().startswith(PNG_SIGNATURE)
+    captured = capsys.readouterr()
+    assert captured.err == f"wrote {out}\n"
+    assert "The numbers as written" in captured.out  # the table is printed as well
+    svg = tmp_path / "t.svg"
+    assert main([*args, "-k", "4", "--plot", str(svg)]) == 0
+    assert _label_order(svg.read_bytes())[0] == "us_deterrent_neutralized"
+    capsys.readouterr()
+
+
+def test_sensitivity_bad_plot_suffix_exits_2_naming_the_flag(tmp_path, capsys):
+    path = tmp_path / "t.pdf"
+    code = main(["sensitivity", MODEL, "-t", "rok_security_threat=severe", "--plot", str(path)])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert "--plot" in err
+    assert "must end in .png or .svg" in err
+    assert not path.exists()
+
+
+# ----------------------------------------------------------------------------- the style
+
+
+def test_tornado_end_colours_differ_in_grey_scale():
+    """Colour carries meaning on a tornado bar (which end of the range): the two
+    colours must stay apart when printed in grey."""
+    assert abs(style.grey(style.LOW_END) - style.grey(style.HIGH_END)) > 0.3
+
+
+def test_percent_axis_ticks():
+    assert style.band_ticks(ICD203)[1][:3] == ["0", "5", "20"]
+    assert style.nice_ticks(0.17, 0.25) == [0.17, 0.18, 0.19, 0.2, 0.21, 0.22, 0.23, 0.24, 0.25]
+    assert style.nice_ticks(0.0, 1.0) == [0.0, 0.2, 0.4, 0.6, 0.8, 1.0]
+    assert style.pct_label(0.025) == "2.5"

@@ -704,7 +704,7 @@ def _plausible(
     band = scale.classify(value)
     if band is not None:
         lo, hi = band.output_range()
-        if value == lo and lo > 0:
+        if math.isclose(value, lo, abs_tol=1e-9) and lo > 0:
             # on the edge of two terms: either could have been meant
             below = scale.classify(lo - 1e-9)
             if below is not None:

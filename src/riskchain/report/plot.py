@@ -1,19 +1,23 @@
-"""The spread of each answer across parameter draws, as a picture (``--plot``).
+"""The pictures of ``--plot``: the spread of each answer across parameter draws,
+and the tornado chart of a sensitivity analysis.
 
-One panel per target outcome (a node's ``yes``, or each reported state of a
-graded node); in it one band per scenario showing how the probability is
-distributed across the draws: a violin, the central interval as a thick bar
-and the median as a dot. The estimative scale's bands are shaded behind, with
-their words, so a reader sees which terms an interval straddles.
+:func:`plot_uncertainty` draws one panel per target outcome (a node's ``yes``,
+or each reported state of a graded node); in it one band per scenario showing
+how the probability is distributed across the draws: a violin, the central
+interval as a thick bar and the median as a dot. :func:`plot_tornado` draws one
+bar per number the analyst wrote, from P(target) at the low end of the number's
+plausible range to P(target) at the high end. Both shade the estimative scale's
+bands behind, so a reader sees which terms an answer straddles or crosses into.
 
-matplotlib is imported only inside :func:`plot_uncertainty`, and only through
-its object API (no pyplot, no backend switch), so importing riskchain stays
-cheap and a caller's matplotlib state is left alone.
+The look (colours, fonts, percent axes, band shading) and the deterministic
+output come from :mod:`riskchain.report.style`. matplotlib is imported only
+inside the functions, and only through its object API (no pyplot, no backend
+switch), so importing riskchain stays cheap and a caller's matplotlib state is
+left alone.
 """
 
 from __future__ import annotations
 
-import io
 import math
 import textwrap
 from collections.abc import Mapping, Sequence
@@ -21,47 +25,25 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from riskchain.scales import Scale, format_pct
+from riskchain.report import style
+from riskchain.scales import Scale, format_pct, format_range
 
 if TYPE_CHECKING:
+    from riskchain.analysis.sensitivity import Parameter, SensitivityResult
     from riskchain.analysis.uncertainty import Uncertainty
     from riskchain.model import Model
 
-FORMATS = ("png", "svg")
+FORMATS = style.FORMATS
 
 # Layout, in inches: a band per scenario, a panel per outcome, up to three columns.
 _BAND_IN = 0.3
 _PANEL_EXTRA_IN = 0.75  # panel title and tick labels
 _PANEL_W_IN = {1: 7.5, 2: 5.0, 3: 4.6}
-_DPI = 100
 # A violin fills this much of its band's height (half above, half below the centre).
 _HALF_HEIGHT = 0.42
 # Below this spread (in probability) the draws are one value: drawn as a point.
 _DEGENERATE = 1e-9
-# Scenario colours: colour-blind-friendly (Okabe-Ito), then tab10 beyond eight.
-_COLOURS = (
-    "#0072B2",
-    "#E69F00",
-    "#009E73",
-    "#CC79A7",
-    "#56B4E9",
-    "#D55E00",
-    "#F0E442",
-    "#000000",
-    "#8c564b",
-    "#7f7f7f",
-)
-_SHADES = ("#ececec", "#f8f8f8")  # alternate band shades: light enough to sit behind
-_RULER_SHADES = ("#c4c4c4", "#e4e4e4")
 _RULER_IN = 0.12
-_TICK_ROOM = 0.035  # closest two labelled ticks may be, in probability
-_RC = {
-    "svg.hashsalt": "riskchain",  # stable ids in the SVG: same input, same bytes
-    "svg.fonttype": "none",  # text stays text: searchable, and smaller
-    "font.family": "DejaVu Sans",  # shipped with matplotlib: same glyphs everywhere
-    "font.size": 9,
-    "axes.titlesize": 9,
-}
 
 
 def plot_uncertainty(
@@ -117,7 +99,6 @@ def plot_uncertainty(
     if not outcomes:
         raise ValueError("no target outcomes to plot")
 
-    import matplotlib.style
     from matplotlib.figure import Figure
 
     n_out, n_sc = len(outcomes), len(items)
@@ -131,42 +112,38 @@ def plot_uncertainty(
     title_chars = int(panel_w * 13.5)  # about 13.5 characters of 9 pt text per inch
 
     first = items[0][1]
-    with matplotlib.style.context(["default", _RC]):
-        fig = Figure(figsize=(width, height), dpi=_DPI, layout="constrained")
+    with style.context():
+        fig = Figure(figsize=(width, height), dpi=style.DPI, layout="constrained")
         # row 0: a ruler per column with the scale's words; then the panels
         grid = fig.add_gridspec(nrows + 1, ncols, height_ratios=[_RULER_IN] + [panel_h] * nrows)
         for c in range(ncols):
-            _ruler(fig.add_subplot(grid[0, c]), scale, label=c == 0)
+            style.ruler(fig.add_subplot(grid[0, c]), scale, label=c == 0)
         first_ax: Any = None
         for k in range(n_out):
             ax = fig.add_subplot(grid[k // ncols + 1, k % ncols], sharey=first_ax)
             first_ax = first_ax or ax
             node, state, label = outcomes[k]
-            _shade(ax, scale)
+            style.shade_bands(ax, scale)
             marks: dict[str, list[tuple[float, ...]]] = {"bars": [], "medians": [], "points": []}
             for i, (_name, unc) in enumerate(items):
                 finding = findings[i].get(node) if findings is not None else None
                 point = None
                 if points is not None and points[i] is not None:
                     point = points[i].get(node, {}).get(state)  # type: ignore[union-attr]
-                colour = _COLOURS[i % len(_COLOURS)]
+                colour = style.SERIES[i % len(style.SERIES)]
                 _band(ax, i, unc, node, state, colour, finding, point, marks)
             _draw_marks(ax, marks)
             ax.set_title(textwrap.fill(label, title_chars), loc="left", fontweight="bold")
-            ax.set_xlim(0.0, 1.0)
             ax.set_ylim(n_sc - 0.5, -0.5)  # first scenario on top
             if k % ncols == 0:
                 ax.set_yticks(range(n_sc), [lab for lab, _ in items])
-                for tick, colour in zip(ax.get_yticklabels(), _COLOURS * 2):
-                    tick.set_color(_text_colour(colour))
+                for tick, colour in zip(ax.get_yticklabels(), style.SERIES * 2):
+                    tick.set_color(style.text_colour(colour))
             else:
                 ax.tick_params(axis="y", labelleft=False)
             ax.tick_params(axis="y", length=0)
-            ticks, labels = _ticks(scale)
-            ax.set_xticks(ticks, labels, fontsize=7.5)
-            ax.tick_params(axis="x", length=3, pad=2)
-            if k >= n_out - ncols:
-                ax.set_xlabel("probability (%)", fontsize=8)
+            # the axis label only under the bottom panel of each column
+            style.percent_axis(ax, scale, label="probability (%)" if k >= n_out - ncols else None)
             for side in ("top", "right", "left"):
                 ax.spines[side].set_visible(False)
 
@@ -181,59 +158,19 @@ def plot_uncertainty(
             "\n".join(textwrap.fill(line, int(width * 8.5)) for line in head),
             x=0.01,
             ha="left",
-            fontsize=11,
+            fontsize=style.TITLE_SIZE,
             fontweight="bold",
-            color="#8b0000" if any(unc.strength_only for _, unc in items) else "black",
+            color=style.ALERT_INK if any(unc.strength_only for _, unc in items) else "black",
         )
         caption = fig.supxlabel(
             _caption(items, model, scale, width, points is not None),
             x=0.01,
             ha="left",
-            fontsize=8,
-            color="#333333",
+            fontsize=style.NOTE_SIZE,
+            color=style.SOFT_INK,
             linespacing=1.4,
         )
-        _freeze_layout(fig, [title, caption])
-        if fmt == "svg":
-            buf = io.BytesIO()
-            fig.savefig(buf, format="svg", metadata={"Date": None})
-            return buf.getvalue()
-        return _png(fig)
-
-
-def _freeze_layout(fig: Any, texts: Sequence[Any]) -> None:
-    """Lay the figure out once, then fix every position, rounded.
-
-    The constrained layout's solver can differ in the last bits from run to run;
-    SVG clip-path ids hash the exact positions, so rounded, fixed positions are
-    what make the same input give the same bytes.
-    """
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-
-    FigureCanvasAgg(fig)  # measure text as the PNG will draw it
-    fig.get_layout_engine().execute(fig)
-    for ax in fig.axes:
-        ax.set_position([round(v, 6) for v in ax.get_position(original=False).bounds])
-    for text in texts:
-        text.set_position(tuple(round(v, 6) for v in text.get_position()))
-    fig.set_layout_engine("none")
-
-
-def _png(fig: Any) -> bytes:
-    """The figure as a PNG with a 256-colour palette: the picture is flat colours and
-    text, so nothing visible is lost and the file is a third of the size; no metadata
-    (no dates, no versions), so the same figure gives the same bytes."""
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from PIL import Image
-
-    canvas = fig.canvas if isinstance(fig.canvas, FigureCanvasAgg) else FigureCanvasAgg(fig)
-    canvas.draw()
-    rgb = Image.fromarray(np.asarray(canvas.buffer_rgba())[..., :3])
-    # method 0 is median cut, dither 0 is none (integers: older Pillows have no enums)
-    image = rgb.quantize(256, method=0, dither=0)
-    buf = io.BytesIO()
-    image.save(buf, format="PNG", optimize=True, dpi=(_DPI, _DPI))
-    return buf.getvalue()
+        return style.save(fig, fmt, [title, caption])
 
 
 def _outcomes(targets: Sequence[str], model: Model) -> list[tuple[str, str, str]]:
@@ -246,81 +183,6 @@ def _outcomes(targets: Sequence[str], model: Model) -> list[tuple[str, str, str]
             plain = len(states) == 1 and len(spec.states) == 2
             out.append((node, state, spec.label if plain else f"{spec.label}: {state}"))
     return out
-
-
-def _pct(p: float) -> str:
-    x = p * 100
-    return f"{x:.0f}" if abs(x - round(x)) < 1e-9 else f"{x:g}"
-
-
-def _ticks(scale: Scale) -> tuple[list[float], list[str]]:
-    """Ticks at the scale's band edges; a label only where it has room (Kent's 99
-    beside 100, 60 beside 63 would print on top of each other)."""
-    edges = {0.0, 1.0}
-    for band in scale.bands:
-        edges.update(band.output_range())
-    ticks = sorted(edges)
-    labels, last = [], -1.0
-    for t in ticks:
-        room = t - last >= _TICK_ROOM and (t == 1.0 or 1.0 - t >= _TICK_ROOM)
-        labels.append(_pct(t) if room or t in (0.0, 1.0) else "")
-        last = t if labels[-1] else last
-    return ticks, labels
-
-
-def _shade(ax: Any, scale: Scale, strong: bool = False) -> None:
-    """The scale's bands, shaded alternately behind the draws (gaps stay white)."""
-    shades = _RULER_SHADES if strong else _SHADES
-    spans = [band.output_range() for band in scale.bands]
-    # one collection each (not an artist per band): drawing and layout stay fast
-    trans = ax.get_xaxis_transform()  # x in data, y in axes fraction
-    ax.broken_barh(
-        [(lo, hi - lo) for lo, hi in spans],
-        (0, 1),
-        facecolors=[shades[j % 2] for j in range(len(spans))],
-        transform=trans,
-        zorder=0,
-        lw=0,
-    )
-    edges = sorted({e for span in spans for e in span})
-    ax.vlines(edges, 0, 1, transform=trans, colors="#c8c8c8", lw=0.6, zorder=0.5)
-
-
-def _ruler(ax: Any, scale: Scale, label: bool) -> None:
-    """A thin strip of the scale's bands with their words above, atop each column."""
-    _shade(ax, scale, strong=True)
-    ax.set_xlim(0.0, 1.0)
-    ax.set_ylim(0.0, 1.0)
-    ax.set_xticks([])
-    ax.set_yticks([0.5], [f"{scale.name} terms"] if label else [""], fontsize=8)
-    ax.tick_params(axis="y", length=0)
-    for spine in ax.spines.values():
-        spine.set_visible(False)
-    for band in scale.bands:
-        lo, hi = band.output_range()
-        ax.text(
-            (lo + hi) / 2,
-            1.15,
-            band.term,
-            rotation=30,
-            rotation_mode="anchor",
-            ha="left",
-            va="bottom",
-            fontsize=7.5,
-            color="#333333",
-        )
-
-
-def _tint(colour: str, amount: float) -> str:
-    """``colour`` mixed with white: ``amount`` of the colour."""
-    rgb = [int(colour[i : i + 2], 16) for i in (1, 3, 5)]
-    mixed = [round(255 - amount * (255 - c)) for c in rgb]
-    return "#" + "".join(f"{c:02x}" for c in mixed)
-
-
-def _text_colour(colour: str) -> str:
-    # pale yellow is unreadable as text on white: a darker olive of it
-    return "#8a7d00" if colour == "#F0E442" else colour
 
 
 def _band(
@@ -337,7 +199,15 @@ def _band(
     """One scenario's draws of P(node = state) at height ``y``; its interval, median
     and point go to ``marks``, drawn for the whole panel at once."""
     if node not in unc.draws:
-        ax.text(0.5, y, "not drawn", ha="center", va="center", fontsize=7.5, color="#555555")
+        ax.text(
+            0.5,
+            y,
+            "not drawn",
+            ha="center",
+            va="center",
+            fontsize=style.TICK_SIZE,
+            color=style.QUIET_INK,
+        )
         return
     draws = unc.draws[node]
     col = draws[~np.isnan(draws).any(axis=1), unc.states[node].index(state)]
@@ -348,8 +218,8 @@ def _band(
             "findings impossible in every draw",
             ha="center",
             va="center",
-            fontsize=7.5,
-            color="#555555",
+            fontsize=style.TICK_SIZE,
+            color=style.QUIET_INK,
         )
         return
     lo_v, hi_v = float(col.min()), float(col.max())
@@ -376,9 +246,9 @@ def _band(
             textcoords="offset points",
             ha="left" if right else "right",
             va="center",
-            fontsize=7.5,
+            fontsize=style.TICK_SIZE,
             fontstyle="italic",
-            color="#333333",
+            color=style.SOFT_INK,
         )
         return
     grid, dens = _density(col, lo_v, hi_v)
@@ -386,7 +256,13 @@ def _band(
     # an opaque tint rather than transparency: the shading does not show through,
     # and fewer distinct colours keep the PNG small
     ax.fill_between(
-        grid, y - half, y + half, facecolor=_tint(colour, 0.5), edgecolor=colour, lw=0.8, zorder=2
+        grid,
+        y - half,
+        y + half,
+        facecolor=style.tint(colour, 0.5),
+        edgecolor=colour,
+        lw=0.8,
+        zorder=2,
     )
     lo, hi = unc.interval(node, state)
     marks["bars"].append((y, lo, hi))
@@ -398,10 +274,10 @@ def _band(
 def _draw_marks(ax: Any, marks: Mapping[str, list[tuple[float, ...]]]) -> None:
     if marks["bars"]:
         ys, los, his = zip(*marks["bars"])
-        ax.hlines(ys, los, his, colors="#222222", lw=3.5, capstyle="butt", zorder=3)
+        ax.hlines(ys, los, his, colors=style.INK, lw=3.5, capstyle="butt", zorder=3)
     if marks["medians"]:
         xs, ys = zip(*marks["medians"])
-        ax.scatter(xs, ys, s=20, c="white", edgecolors="#222222", linewidths=1, zorder=4)
+        ax.scatter(xs, ys, s=20, c="white", edgecolors=style.INK, linewidths=1, zorder=4)
     if marks["points"]:
         xs, ys = zip(*marks["points"])
         ax.scatter(xs, ys, s=144, marker="|", c="black", linewidths=1.6, zorder=5)
@@ -464,4 +340,392 @@ def _caption(
             + "."
         )
     chars = int(width_in * 15)  # about 15 characters of 8 pt text per inch
+    return "\n".join(textwrap.fill(line, chars) for line in lines)
+
+
+# ----------------------------------------------------------------------------- the tornado
+
+_TORNADO_W_IN = 11.0
+_ROW_IN = 0.5  # one bar with up to three lines of label
+_BAR = 0.62  # a bar's thickness, as a fraction of its row
+_LABEL_CHARS = 56  # the second line of a bar's label wraps here
+_CHAR_IN = 0.062  # about one character of 7.5 pt text, in inches
+_NOW_ROOM = 0.45  # rows below the last bar, for the label of the line at P(target) now
+
+
+def plot_tornado(res: SensitivityResult, top: int = 10, fmt: str = "png") -> bytes:
+    """Draw the tornado chart of the numbers P(target) rests on most.
+
+    One horizontal bar per number the analyst wrote (the ``top`` of
+    ``res.analyst``, largest swing on top): P(target) with the number at the low
+    end of its plausible range, and at the high end, either side of a line at
+    P(target) now. Each end is labelled with the number's value there (and with
+    the word P(target) would take, where it leaves its term). The estimative
+    bands are shaded behind, and the edges of the current term dashed, so the
+    bars that change the word stand out.
+
+    Parameters
+    ----------
+    res : SensitivityResult
+        A one-way sensitivity analysis
+        (:func:`~riskchain.analysis.sensitivity.sensitivity`).
+    top : int
+        How many numbers to draw, at most.
+    fmt : {"png", "svg"}
+        Output format.
+
+    Returns
+    -------
+    bytes
+        The image. The same analysis gives the same bytes (no dates or random ids).
+
+    Raises
+    ------
+    ValueError
+        For an unknown format, ``top`` below 1, or no number to draw.
+    """
+    fmt = fmt.lower()
+    if fmt not in FORMATS:
+        raise ValueError(f"plot format must be png or svg, got {fmt!r}")
+    if top < 1:
+        raise ValueError(f"top must be at least 1, got {top}")
+    pars = res.analyst[:top]
+    if not pars:
+        raise ValueError("no numbers to plot: none of the model's numbers can change P(target)")
+
+    from matplotlib.figure import Figure
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+    from matplotlib.transforms import offset_copy
+
+    n = len(pars)
+    band = res.scale.classify(res.p)
+    edges = [e for e in _term_edges(res.scale, res.p) if 0.0 < e < 1.0]
+    ends = [_end_labels(par, res, band) for par in pars]
+    labels = [_tornado_label(par) for par in pars]
+    longest = max(len(x) for node, details in labels for x in (node, *details.split("\n")))
+    axis_in = _TORNADO_W_IN - min(3.8, 0.3 + _CHAR_IN * longest) - 0.5
+    lim, shown_edges = _tornado_limits(res, pars, ends, edges, axis_in)
+    height = 2.2 + n * _ROW_IN + 2.1
+    what = f"P({res.target} = {res.state})"
+
+    with style.context():
+        fig = Figure(figsize=(_TORNADO_W_IN, height), dpi=style.DPI, layout="constrained")
+        grid = fig.add_gridspec(2, 1, height_ratios=[0.22, n * _ROW_IN])
+        ruler = fig.add_subplot(grid[0])
+        ax = fig.add_subplot(grid[1], sharex=ruler)
+        _term_ruler(ruler, res.scale, band, lim, axis_in)
+        ruler.set_title(
+            _tornado_subtitle(res, band, int(axis_in * 12.5)),
+            loc="left",
+            fontsize=style.BODY_SIZE,
+            color=style.SOFT_INK,
+            pad=8,
+        )
+
+        style.shade_bands(ax, res.scale)
+        for axes in (ruler, ax):
+            # the current term's edges: crossing one changes the word for P(target)
+            axes.vlines(
+                shown_edges, 0, 1, transform=axes.get_xaxis_transform(), colors=style.EDGE,
+                linestyles=(0, (4, 2.5)), lw=1.3, zorder=1.5,
+            )  # fmt: skip
+        if res.threshold is not None:
+            ax.axvline(res.threshold, color=style.INK, ls=(0, (1, 1.5)), lw=1.4, zorder=1.6)
+        ys = np.arange(n)
+        lows = np.array([par.low for par in pars])
+        highs = np.array([par.high for par in pars])
+        # each half bar from P(target) now to P(target) at one end of the range
+        for values, colour in ((lows, style.LOW_END), (highs, style.HIGH_END)):
+            left = np.minimum(values, res.p)
+            ax.barh(
+                ys, np.abs(values - res.p), left=left, height=_BAR, color=colour,
+                edgecolor=style.INK, lw=0.6, zorder=2,
+            )  # fmt: skip
+        ax.axvline(res.p, color="black", lw=1.6, zorder=3)
+        for y, par, (low_text, high_text) in zip(ys, pars, ends):
+            _end_note(ax, y, par.low, res.p, low_text, left_default=True)
+            _end_note(ax, y, par.high, res.p, high_text, left_default=False)
+
+        # largest swing on top; below the last bar, room for the label of the line at p
+        ax.set_ylim(n - 0.5 + _NOW_ROOM, -0.5)
+        ax.set_yticks([])
+        _row_labels(ax, labels)
+        ax.text(
+            res.p, n - 0.5 + _NOW_ROOM / 2, f" now {_now(res, band)} ", ha="center",
+            va="center", fontsize=style.TICK_SIZE, fontweight="bold", zorder=4,
+            bbox={"facecolor": "white", "edgecolor": "none", "pad": 1.0},
+        )  # fmt: skip
+        style.percent_axis(ax, None, lim, label=f"{what}, %")
+        for side in ("top", "right", "left"):
+            ax.spines[side].set_visible(False)
+        handles = [
+            Patch(facecolor=style.LOW_END, edgecolor=style.INK, lw=0.6),
+            Patch(facecolor=style.HIGH_END, edgecolor=style.INK, lw=0.6),
+            Line2D([], [], color="black", lw=1.6),
+            Line2D([], [], color=style.EDGE, ls=(0, (4, 2.5)), lw=1.3),
+        ]
+        names = [
+            "number at the low end of its range",
+            "at the high end",
+            "P(target) now",
+            f"edges of '{band.term}'" if band else "edges of the nearest terms",
+        ]
+        if res.threshold is not None:
+            handles.append(Line2D([], [], color=style.INK, ls=(0, (1, 1.5)), lw=1.4))
+            names.append(f"--threshold {style.pct_label(res.threshold)}%")
+        ax.legend(
+            handles,
+            names,
+            loc="upper center",
+            # just under the axis label, whatever the axis' height
+            bbox_to_anchor=(0.5, 0.0),
+            bbox_transform=offset_copy(ax.transAxes, fig=fig, y=-0.42, units="inches"),
+            ncol=len(handles),
+            frameon=False,
+            fontsize=style.NOTE_SIZE,
+            handlelength=1.8,
+            columnspacing=1.4,
+        )
+
+        title = fig.suptitle(
+            f"What {what} rests on",
+            x=0.01,
+            ha="left",
+            fontsize=style.TITLE_SIZE + 1,
+            fontweight="bold",
+        )
+        caption = fig.supxlabel(
+            _tornado_caption(res, pars, band, int(_TORNADO_W_IN * 16)),
+            x=0.01,
+            ha="left",
+            fontsize=style.NOTE_SIZE,
+            color=style.SOFT_INK,
+            linespacing=1.4,
+        )
+        return style.save(fig, fmt, [title, caption])
+
+
+def _num(x: float) -> str:
+    """A number as the tables print it: up to three decimals."""
+    return f"{x:.3f}".rstrip("0").rstrip(".") if x == x else "n/a"
+
+
+def _tornado_label(par: Parameter) -> tuple[str, str]:
+    """``(node, details)``: what the number is, as written, and its plausible range;
+    a long name is wrapped, and the number with its range kept whole on its own line.
+
+    The state is named unless it is ``yes``: a graded node's numbers are written per
+    state, and 0.417 for ``elevated`` must not be read as the target's ``severe``.
+    """
+    lo, hi = par.interval
+    written = par.written if par.written is not None else _num(par.value)
+    try:
+        plain = abs(float(written) - par.value) < 1e-9
+    except ValueError:
+        plain = False
+    shown = written if plain else f"{written} = {_num(par.value)}"
+    name = ("≈ " if not par.exact else "") + par.name
+    state = "" if par.state.lower() == "yes" else f"{par.state}: "
+    tail = f"{state}{shown} ({_num(lo)}–{_num(hi)})"
+    if len(name) + 3 + len(tail) <= _LABEL_CHARS:
+        return par.node, f"{name} · {tail}"
+    return par.node, textwrap.fill(name, _LABEL_CHARS) + f"\n· {tail}"
+
+
+def _row_labels(ax: Any, labels: Sequence[tuple[str, str]]) -> None:
+    """Each bar's label left of the axis: the node in bold over the details, the
+    block centred on the bar."""
+    from matplotlib.transforms import blended_transform_factory
+
+    where = blended_transform_factory(ax.transAxes, ax.transData)
+    line = style.NOTE_SIZE * 1.25  # points
+    for y, (node, details) in enumerate(labels):
+        top = line * (details.count("\n") + 2) / 2  # the block's top, above the bar's centre
+        common = {"xycoords": where, "textcoords": "offset points", "ha": "right", "va": "top"}
+        common["fontsize"] = style.NOTE_SIZE
+        ax.annotate(node, (0, y), xytext=(-6, top), fontweight="bold", **common)
+        ax.annotate(details, (0, y), xytext=(-6, top - line), color=style.SOFT_INK,
+                    linespacing=1.05, **common)  # fmt: skip
+
+
+def _now(res: SensitivityResult, band: Any) -> str:
+    from riskchain.report.text import pct_in_band
+
+    return pct_in_band(res.p, band.output_range() if band else None)
+
+
+def _term_edges(scale: Scale, p: float) -> list[float]:
+    """The edges of the term that holds ``p`` (of the terms either side, in a gap)."""
+    band = scale.classify(p)
+    if band is not None:
+        return list(band.output_range())
+    lows = [b.output_range()[1] for b in scale.bands if b.output_range()[1] <= p]
+    highs = [b.output_range()[0] for b in scale.bands if b.output_range()[0] > p]
+    return [x for x in (max(lows, default=None), min(highs, default=None)) if x is not None]
+
+
+def _end_labels(par: Parameter, res: SensitivityResult, band: Any) -> tuple[str, str]:
+    """The number's value at each end of its range, with where P(target) lands there
+    when that changes the call: across ``--threshold`` if one was given, else into
+    another estimative term."""
+    out = []
+    for theta, p_end in zip(par.interval, (par.low, par.high)):
+        text = _num(theta)
+        if res.threshold is not None:
+            level = res.threshold
+            if (p_end - level) * (res.p - level) < 0:
+                side = "over" if p_end > level else "under"
+                text += f" → {side} {style.pct_label(level)}%"
+        else:
+            there = res.scale.classify(p_end)
+            if there is not band and abs(p_end - res.p) > 1e-12:
+                text += f" → {there.term if there else 'between terms'}"
+        out.append(text)
+    return out[0], out[1]
+
+
+def _tornado_limits(
+    res: SensitivityResult,
+    pars: Sequence[Parameter],
+    ends: Sequence[tuple[str, str]],
+    edges: Sequence[float],
+    axis_in: float,
+) -> tuple[tuple[float, float], list[float]]:
+    """The part of [0, 1] to show, with room for the end labels, and the term edges
+    near enough to the bars to be shown (a far edge would squeeze every bar flat)."""
+    xs = [res.p, *(p.low for p in pars), *(p.high for p in pars)]
+    if res.threshold is not None:
+        xs.append(res.threshold)
+    lo, hi = min(xs), max(xs)
+    span = max(hi - lo, 0.02)
+    shown = [e for e in edges if lo - 0.6 * span <= e <= hi + 0.6 * span]
+    lo, hi = min([lo, *shown]), max([hi, *shown])
+    span = max(hi - lo, 0.02)
+    # room either side for the longest end label that sits there, as a share of the axis
+    left = right = 0
+    for par, texts in zip(pars, ends):
+        for x, text in zip((par.low, par.high), texts):
+            if x <= res.p:
+                left = max(left, len(text))
+            if x >= res.p:
+                right = max(right, len(text))
+    share_l = min(0.3, (left * _CHAR_IN + 0.15) / axis_in)
+    share_r = min(0.3, (right * _CHAR_IN + 0.15) / axis_in)
+    total = span / (1.0 - share_l - share_r)
+    lim = (max(0.0, lo - share_l * total), min(1.0, hi + share_r * total))
+    # whole tenths of a percent: stable ticks and bytes
+    lim = (math.floor(lim[0] * 1000) / 1000, math.ceil(lim[1] * 1000) / 1000)
+    return lim, [e for e in shown if lim[0] < e < lim[1]]
+
+
+def _end_note(ax: Any, y: float, x: float, p: float, text: str, left_default: bool) -> None:
+    """A bar end's label, just outside the end (away from the line at ``p``)."""
+    left = x < p or (x == p and left_default)
+    ax.annotate(
+        text,
+        (x, y),
+        xytext=(-4 if left else 4, 0),
+        textcoords="offset points",
+        ha="right" if left else "left",
+        va="center",
+        fontsize=style.TICK_SIZE,
+        color=style.SOFT_INK,
+        annotation_clip=False,
+    )
+
+
+def _term_ruler(
+    ax: Any, scale: Scale, current: Any, lim: tuple[float, float], axis_in: float
+) -> None:
+    """A strip of the scale's bands over the zoomed axis (``axis_in`` inches wide, about),
+    each word written in the visible part of its band when it fits; the current term
+    in bold."""
+    style.shade_bands(ax, scale, strong=True)
+    ax.set_ylim(0.0, 1.0)
+    ax.set_yticks([])
+    ax.tick_params(axis="x", bottom=False, labelbottom=False)
+    for spine in ax.spines.values():
+        spine.set_visible(False)
+    width = lim[1] - lim[0]
+    for band in scale.bands:
+        lo, hi = band.output_range()
+        lo, hi = max(lo, lim[0]), min(hi, lim[1])
+        text = band.label()
+        if (hi - lo) / width * axis_in < len(text) * _CHAR_IN + 0.1:
+            text = band.term
+            if (hi - lo) / width * axis_in < len(text) * _CHAR_IN + 0.1:
+                continue  # no room: the shading and the legend say enough
+        ax.text(
+            (lo + hi) / 2,
+            0.5,
+            text,
+            ha="center",
+            va="center",
+            fontsize=style.TICK_SIZE,
+            fontweight="bold" if band is current else "normal",
+            color="black" if band is current else style.SOFT_INK,
+        )
+
+
+def _findings(res: SensitivityResult) -> str:
+    """Every finding, saying whether it was observed or forced (and "none" for either)."""
+    parts = [
+        "observed (given): " + (", ".join(f"{k}={v}" for k, v in res.given.items()) or "none"),
+        "forced (do): " + (", ".join(f"{k}={v}" for k, v in res.do.items()) or "none"),
+    ]
+    if res.likelihood:
+        parts.append(
+            "likelihood (soft evidence): "
+            + "; ".join(
+                f"{k}=" + ",".join(f"{s}:{v:g}" for s, v in lk.items())
+                for k, lk in res.likelihood.items()
+            )
+        )
+    return "; ".join(parts)
+
+
+def _tornado_subtitle(res: SensitivityResult, band: Any, chars: int) -> str:
+    word = band.label() if band else "between terms"
+    head = f"Now {_now(res, band)}: {word} on the {res.scale.name} scale."
+    return "\n".join(textwrap.fill(line, chars) for line in (head, _findings(res) + "."))
+
+
+def _tornado_caption(
+    res: SensitivityResult, pars: Sequence[Parameter], band: Any, chars: int
+) -> str:
+    term = f"'{band.term}' {format_range(*band.output_range())}" if band else "the nearest terms"
+    lines = [
+        f"The top {len(pars)} of the model's {len(res.analyst)} numbers as written, those that move "
+        f"P(target) most over their plausible ranges, largest swing on top. Each bar is "
+        f"P({res.target} = {res.state}) as one number moves across its plausible range, "
+        "every other number as written (one number at a time); the other entries of its "
+        "distribution keep their ratios and fill the rest (proportional co-variation). "
+        "Each end is labelled with the number's value there, and with "
+        + (
+            f"the side of --threshold {style.pct_label(res.threshold)}% P(target) lands on "
+            "there when it crosses it."
+            if res.threshold is not None
+            else "the word P(target) takes there when it leaves the current one."
+        ),
+        "Plausible range: a term's or range's own range (the band of a word, or [low, high] as "
+        f"written), the central 90% of a beta, else the band of the {res.scale.title} term that holds the value.",
+        f"Background: the same scale's bands; dashed: the edges of {term}, where the "
+        "word for P(target) changes."
+        + (
+            f" Dotted: --threshold {style.pct_label(res.threshold)}%."
+            if res.threshold is not None
+            else ""
+        ),
+    ]
+    if any(not par.exact for par in pars):
+        lines.append(
+            "≈: a number not linear in its table (a leak or a noisy-MAX distribution), "
+            "evaluated on a grid of 101 values."
+        )
+    if res.irrelevant:
+        lines.append(
+            f"Not shown: {len(res.irrelevant)} node(s) that cannot change P(target) under these "
+            "findings (not ancestors of the target or of a finding, or forced)."
+        )
     return "\n".join(textwrap.fill(line, chars) for line in lines)

@@ -11,6 +11,11 @@ def _g(x: float) -> str:
     return f"{x:.3f}".rstrip("0").rstrip(".") if x == x else "n/a"
 
 
+def _binary_yes(par: Parameter) -> bool:
+    """Whether a number is simply P(yes) (else the table names the state it is for)."""
+    return par.state.lower() == "yes"
+
+
 def _threshold(par: Parameter) -> str:
     if par.threshold is None:
         return "never in [0, 1]"
@@ -26,7 +31,9 @@ def _rows(params: list[Parameter], analyst: bool) -> list[list[str]]:
         rows.append(
             [
                 par.node,
-                par.name if analyst else f"P({par.state}" + (f" | {where})" if where else ")"),
+                (par.name + ("" if _binary_yes(par) else f" → {par.state}"))
+                if analyst
+                else f"P({par.state}" + (f" | {where})" if where else ")"),
                 *([par.written or ""] if analyst else []),
                 _g(par.value),
                 f"{_g(par.interval[0])}–{_g(par.interval[1])}",
