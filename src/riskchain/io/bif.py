@@ -3,6 +3,8 @@
 The model file written keeps every state name and every number exactly as
 pgmpy read it; CPT rows are written with every parent named
 (``A=s1, B=s2: {...}``), which is long but leaves nothing implicit.
+:func:`to_yaml` and :func:`checked` are also the model-file writer and check
+of the other formats' importers (:mod:`riskchain.io.formats`).
 """
 
 from __future__ import annotations
@@ -10,20 +12,33 @@ from __future__ import annotations
 import gzip
 import itertools
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from riskchain.compile import CompiledModel
-from riskchain.errors import RiskchainError
+from riskchain.errors import Diagnostic, RiskchainError
 from riskchain.io import yamlout as Y
 
 FORMATS = (".bif", ".bif.gz")
 
 
 class ImportFailure(RiskchainError):
-    """A network file could not be read or converted."""
+    """A network file could not be read or converted.
+
+    Given ``path`` (and ``line``/``col`` where known) it prints as
+    ``path:line:col: error: message``; otherwise the message is printed as is.
+    """
+
+    def __init__(self, message: str, *, path: str | None = None, line: int = 0, col: int = 0):
+        self.diagnostic = Diagnostic(path, line, col, message) if path is not None else None
+        super().__init__(self.diagnostic.format() if self.diagnostic else message)
+
+    def lines(self) -> list[str]:
+        if self.diagnostic is not None:
+            return str(self).splitlines()
+        return super().lines()
 
 
 @dataclass
@@ -32,11 +47,18 @@ class Imported:
 
     ``model`` holds the tables as read (each column renormalized to sum to 1
     exactly, as the validator would); ``raw`` keeps the numbers as written.
+    ``labels`` are node labels the file gives (written to the model file when
+    they differ from the id); ``fmt`` and ``reader`` name the file's format and
+    what read it; ``notes`` say what the import had to change or invent.
     """
 
     model: CompiledModel
     raw: dict[str, np.ndarray]
     source: str
+    labels: dict[str, str] = field(default_factory=dict)
+    fmt: str = "BIF"
+    reader: str = "pgmpy reader"
+    notes: list[str] = field(default_factory=list)
 
 
 def read_bif(path: str | Path) -> Imported:
@@ -49,18 +71,19 @@ def read_bif(path: str | Path) -> Imported:
     """
     p = Path(path)
     name = p.name
+    where = str(path)
     if not (name.endswith(".bif") or name.endswith(".bif.gz")):
         raise ImportFailure(
-            f"{path}: cannot import this file type; riskchain imports {', '.join(FORMATS)}"
+            f"cannot import this file type; riskchain imports {', '.join(FORMATS)}", path=where
         )
     try:
         data = p.read_bytes()
     except OSError as exc:
-        raise ImportFailure(f"{path}: cannot read: {exc.strerror}") from None
+        raise ImportFailure(f"cannot read: {exc.strerror}", path=where) from None
     try:
         text = (gzip.decompress(data) if name.endswith(".gz") else data).decode("utf-8")
     except (OSError, UnicodeDecodeError, EOFError) as exc:
-        raise ImportFailure(f"{path}: not a readable BIF file ({exc})") from None
+        raise ImportFailure(f"not a readable BIF file ({exc})", path=where) from None
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         from pgmpy.readwrite import BIFReader
@@ -68,16 +91,16 @@ def read_bif(path: str | Path) -> Imported:
         try:
             reader = BIFReader(string=text)
         except Exception as exc:  # pgmpy raises assorted errors on bad input
-            raise ImportFailure(f"{path}: pgmpy could not parse it as BIF: {exc}") from None
+            raise ImportFailure(f"pgmpy could not parse it as BIF: {exc}", path=where) from None
     names = [str(n) for n in reader.variable_names]
     if not names:
-        raise ImportFailure(f"{path}: no variables found; is it a BIF file?")
+        raise ImportFailure("no variables found; is it a BIF file?", path=where)
     states = {n: [str(s) for s in reader.variable_states[n]] for n in names}
     parents = {n: [str(q) for q in reader.variable_parents.get(n, [])] for n in names}
     raw: dict[str, np.ndarray] = {}
     for n in names:
         if n not in reader.variable_cpds:
-            raise ImportFailure(f"{path}: variable '{n}' has no probability table")
+            raise ImportFailure(f"variable '{n}' has no probability table", path=where)
         values = np.asarray(reader.variable_cpds[n], dtype=np.float64)
         shape = [len(states[q]) for q in parents[n]]
         # pgmpy: rows are the node's states, columns the parent combinations (first parent slowest)
@@ -86,25 +109,34 @@ def read_bif(path: str | Path) -> Imported:
     try:
         model = CompiledModel.from_tables(model_id, names, [states[n] for n in names], parents, raw)
     except (ValueError, KeyError) as exc:
-        raise ImportFailure(f"{path}: {exc}") from None
+        raise ImportFailure(str(exc), path=where) from None
     return Imported(model, raw, name)
 
 
 def to_yaml(imp: Imported) -> str:
-    """The model file text for an imported network."""
+    """The model file text for an imported network (every format's importer writes with this).
+
+    Node labels are written where the file gave one that differs from the id;
+    ``imp.notes`` become comment lines under the header.
+    """
     m = imp.model
+    description = f"Imported from {imp.source} ({imp.fmt}) with {imp.reader}."
     lines = [
         f"# Imported by 'riskchain import' from {imp.source}.",
         "# State names and numbers are exactly as read; every CPT row names every parent.",
+        *(f"# Note: {note}" for note in imp.notes),
         "riskchain: 1",
         f"id: {Y.scalar(m.id)}",
         f"title: {Y.scalar(m.id)}",
-        f"description: {Y.block_text(f'Imported from {imp.source} (BIF) with pgmpy reader.', 2)}",
+        f"description: {Y.block_text(description, 2)}",
         "nodes:",
     ]
     for i, n in enumerate(m.names):
         arr = imp.raw[n]
         lines.append(f"  {Y.scalar(n)}:")
+        label = imp.labels.get(n, "").strip()
+        if label and label != n:
+            lines.append(f"    label: {Y.block_text(' '.join(label.split()), 6)}")
         lines.append(f"    states: {Y.flow_list(m.states[i])}")
         ps = m.parents[i]
         if not ps:
@@ -131,19 +163,32 @@ def import_network(path: str | Path) -> tuple[str, CompiledModel]:
     ImportFailure
         If the file cannot be read or the round trip changes a number.
     """
+    imp = read_bif(path)
+    text = to_yaml(imp)
+    return text, checked(text, imp, path)
+
+
+def checked(text: str, imp: Imported, path: str | Path) -> CompiledModel:
+    """The model compiled from ``text``, checked to equal the network read.
+
+    Raises
+    ------
+    ImportFailure
+        If the text does not validate or a table changed on the way.
+    """
     from riskchain.compile import compile_spec
     from riskchain.errors import SpecError
     from riskchain.spec.model import parse_model_text
 
-    imp = read_bif(path)
-    text = to_yaml(imp)
     try:
         back = compile_spec(parse_model_text(text, f"{imp.model.id}.yaml", imp.model.id))
-    except SpecError as exc:  # pragma: no cover - would be a bug in the writer
-        raise ImportFailure(f"{path}: the model file written does not validate:\n{exc}") from None
+    except SpecError as exc:  # names the file gives that a model file cannot hold
+        raise ImportFailure(
+            f"the model file written does not validate:\n{exc}", path=str(path)
+        ) from None
     for i, name in enumerate(imp.model.names):
         if back.states[back.index[name]] != imp.model.states[i] or not np.allclose(
             back.cpts[back.index[name]], imp.model.cpts[i], rtol=0, atol=1e-15
         ):  # pragma: no cover - would be a bug in the writer
-            raise ImportFailure(f"{path}: node '{name}' changed in the round trip")
-    return text, back
+            raise ImportFailure(f"node '{name}' changed in the round trip", path=str(path))
+    return back
