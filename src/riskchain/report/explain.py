@@ -23,6 +23,11 @@ def _word(res: ExplainResult, p: float) -> str:
     return band.label() if band else "between two terms of the scale"
 
 
+def _g(x: float) -> str:
+    """A number as written in a model: 3 significant digits, never ``-0``."""
+    return f"{round(x, 12) + 0.0:.3g}"
+
+
 def _pp(x: float) -> str:
     pp = x * 100
     return f"{pp:+.1f} points" if abs(pp) >= 0.05 else "no change"
@@ -160,12 +165,12 @@ def _assumptions(res: ExplainResult) -> list[str]:
         if par.threshold is not None:
             approx = "about " if not par.exact else ""
             cross = (
-                f" It would have to be {approx}{par.threshold:.3g} for P to cross "
+                f" It would have to be {approx}{_g(par.threshold)} for P to cross "
                 f"{pct(par.threshold_p)}."
             )
         out.append(
-            f"- {par.name} of {_node(res, par.node)}{written}: from {par.interval[0]:.3g} to "
-            f"{par.interval[1]:.3g} ({par.interval_source}) moves P from {pct(par.low)} to "
+            f"- {par.name} of {_node(res, par.node)}{written}: from {_g(par.interval[0])} to "
+            f"{_g(par.interval[1])} ({par.interval_source}) moves P from {pct(par.low)} to "
             f"{pct(par.high)}.{cross}"
         )
     return out
@@ -227,9 +232,9 @@ def _shifts(res: ExplainResult) -> list[str]:
             approx = "about " if not d["exact"] else ""
             written = f", written `{d['written']}`" if d.get("written") else ""
             out.append(
-                f"- {s.what} of {_node(res, s.node)} at {approx}{d['threshold']:.3g} instead of "
-                f"{d['value']:.3g}{written} (its plausible range: "
-                f"{d['interval'][0]:.3g}–{d['interval'][1]:.3g}): {then}."
+                f"- {s.what} of {_node(res, s.node)} at {approx}{_g(d['threshold'])} instead of "
+                f"{_g(d['value'])}{written} (its plausible range: "
+                f"{_g(d['interval'][0])}–{_g(d['interval'][1])}): {then}."
             )
         elif s.kind == "indicator":
             out.append(
