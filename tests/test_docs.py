@@ -83,3 +83,20 @@ def test_watch_doc_conflict_warning_is_current(capsys, monkeypatch):
     argv = shlex.split(m.group(1))
     assert main(argv[1:]) == 0
     assert capsys.readouterr().err == m.group(2) + "\n"
+
+
+SENSITIVITY_EXAMPLES = _console_examples((ROOT / "docs" / "sensitivity.md").read_text())
+
+
+@pytest.mark.parametrize(("command", "expected"), SENSITIVITY_EXAMPLES)
+def test_sensitivity_doc_examples_are_current(capsys, monkeypatch, command, expected):
+    """docs/sensitivity.md pastes real output of the editorial model: rerun it."""
+    monkeypatch.chdir(ROOT)
+    argv = shlex.split(command)
+    assert argv[0] == "riskchain"
+    assert main(argv[1:]) == 0
+    assert capsys.readouterr().out.rstrip("\n") + "\n" == expected
+
+
+def test_sensitivity_doc_has_examples():
+    assert len(SENSITIVITY_EXAMPLES) == 2

@@ -164,6 +164,50 @@ def _flag_message(exc: UsageError) -> str:
     return text
 
 
+# ----------------------------------------------------------------------------- shared flags
+
+
+def _question_argument():
+    return typer.Argument(
+        ..., metavar="MODEL|SCENARIOS", help="A model file, or a scenario file (with --scenario)."
+    )
+
+
+def _scenario_option():
+    return typer.Option(
+        None,
+        "--scenario",
+        "-s",
+        metavar="ID",
+        help="With a scenario file: build on this scenario (its findings and numbers).",
+    )
+
+
+def _given_option():
+    return typer.Option(
+        [], "--given", "-g", metavar="NODE=STATE", help="Observe a node (conditioning). Repeatable."
+    )
+
+
+def _do_option():
+    return typer.Option(
+        [],
+        "--do",
+        metavar="NODE=STATE",
+        help="Force a node (intervention: its incoming arrows are cut). Repeatable.",
+    )
+
+
+def _likelihood_option():
+    return typer.Option(
+        [],
+        "--likelihood",
+        "-l",
+        metavar="NODE=s1:0.8,s2:0.2",
+        help="Soft evidence: a likelihood for every state of a node. Repeatable.",
+    )
+
+
 # ----------------------------------------------------------------------------- uncertainty flags
 
 DEFAULT_SAMPLES = 1000
@@ -337,32 +381,11 @@ def validate(
 
 @app.command()
 def query(
-    model: Path = typer.Argument(
-        ..., metavar="MODEL|SCENARIOS", help="A model file, or a scenario file (with --scenario)."
-    ),
-    scenario: str | None = typer.Option(
-        None,
-        "--scenario",
-        "-s",
-        metavar="ID",
-        help="With a scenario file: ask on top of this scenario (its findings and numbers).",
-    ),
-    given: list[str] = typer.Option(
-        [], "--given", "-g", metavar="NODE=STATE", help="Observe a node (conditioning). Repeatable."
-    ),
-    do: list[str] = typer.Option(
-        [],
-        "--do",
-        metavar="NODE=STATE",
-        help="Force a node (intervention: its incoming arrows are cut). Repeatable.",
-    ),
-    likelihood: list[str] = typer.Option(
-        [],
-        "--likelihood",
-        "-l",
-        metavar="NODE=s1:0.8,s2:0.2",
-        help="Soft evidence: a likelihood for every state of a node. Repeatable.",
-    ),
+    model: Path = _question_argument(),
+    scenario: str | None = _scenario_option(),
+    given: list[str] = _given_option(),
+    do: list[str] = _do_option(),
+    likelihood: list[str] = _likelihood_option(),
     target: list[str] = typer.Option(
         [],
         "--target",
@@ -467,9 +490,7 @@ def _outcome(model, node: str, state: str | None) -> str:
 
 @app.command()
 def sensitivity(
-    model: Path = typer.Argument(
-        ..., metavar="MODEL|SCENARIOS", help="A model file, or a scenario file (with --scenario)."
-    ),
+    model: Path = _question_argument(),
     target: str = typer.Option(
         ...,
         "--target",
@@ -477,18 +498,10 @@ def sensitivity(
         metavar="NODE=STATE",
         help="The outcome whose probability is studied (NODE alone: a binary node's yes).",
     ),
-    scenario: str | None = typer.Option(
-        None, "--scenario", "-s", metavar="ID", help="With a scenario file: this scenario."
-    ),
-    given: list[str] = typer.Option(
-        [], "--given", "-g", metavar="NODE=STATE", help="Observe a node. Repeatable."
-    ),
-    do: list[str] = typer.Option(
-        [], "--do", metavar="NODE=STATE", help="Force a node (intervention). Repeatable."
-    ),
-    likelihood: list[str] = typer.Option(
-        [], "--likelihood", "-l", metavar="NODE=s1:0.8,s2:0.2", help="Soft evidence. Repeatable."
-    ),
+    scenario: str | None = _scenario_option(),
+    given: list[str] = _given_option(),
+    do: list[str] = _do_option(),
+    likelihood: list[str] = _likelihood_option(),
     top: int = typer.Option(
         10, "--top", "-k", metavar="K", help="Show the K numbers that move the target most."
     ),
@@ -543,6 +556,12 @@ def sensitivity(
     if plot is not None:
         from riskchain.report.plot import plot_tornado
 
+        if not res.analyst:
+            raise UsageError(
+                f"--plot {plot}: no number as written can change P({node}) here, so there is "
+                "no tornado to draw"
+            )
+
         _write(plot, plot_tornado(res, top, fmt=plot.suffix.lower().lstrip(".")))
         typer.echo(f"wrote {plot}", err=True)
     return 0
@@ -550,9 +569,7 @@ def sensitivity(
 
 @app.command()
 def watch(
-    model: Path = typer.Argument(
-        ..., metavar="MODEL|SCENARIOS", help="A model file, or a scenario file (with --scenario)."
-    ),
+    model: Path = _question_argument(),
     target: str | None = typer.Option(
         None,
         "--target",
@@ -561,18 +578,10 @@ def watch(
         help="The node to learn about (=STATE: follow that state; a binary node: its yes; a "
         "graded node alone: all its states).",
     ),
-    scenario: str | None = typer.Option(
-        None, "--scenario", "-s", metavar="ID", help="With a scenario file: this scenario."
-    ),
-    given: list[str] = typer.Option(
-        [], "--given", "-g", metavar="NODE=STATE", help="Observe a node. Repeatable."
-    ),
-    do: list[str] = typer.Option(
-        [], "--do", metavar="NODE=STATE", help="Force a node (intervention). Repeatable."
-    ),
-    likelihood: list[str] = typer.Option(
-        [], "--likelihood", "-l", metavar="NODE=s1:0.8,s2:0.2", help="Soft evidence. Repeatable."
-    ),
+    scenario: str | None = _scenario_option(),
+    given: list[str] = _given_option(),
+    do: list[str] = _do_option(),
+    likelihood: list[str] = _likelihood_option(),
     between: tuple[str, str] | None = typer.Option(
         None,
         "--between",
@@ -667,9 +676,7 @@ class ExplainFormat(str, Enum):
 
 @app.command()
 def explain(
-    model: Path = typer.Argument(
-        ..., metavar="MODEL|SCENARIOS", help="A model file, or a scenario file (with --scenario)."
-    ),
+    model: Path = _question_argument(),
     target: str = typer.Option(
         ...,
         "--target",
@@ -677,18 +684,10 @@ def explain(
         metavar="NODE=STATE",
         help="The outcome to explain (NODE alone: a binary node's yes).",
     ),
-    scenario: str | None = typer.Option(
-        None, "--scenario", "-s", metavar="ID", help="With a scenario file: this scenario."
-    ),
-    given: list[str] = typer.Option(
-        [], "--given", "-g", metavar="NODE=STATE", help="Observe a node. Repeatable."
-    ),
-    do: list[str] = typer.Option(
-        [], "--do", metavar="NODE=STATE", help="Force a node (intervention). Repeatable."
-    ),
-    likelihood: list[str] = typer.Option(
-        [], "--likelihood", "-l", metavar="NODE=s1:0.8,s2:0.2", help="Soft evidence. Repeatable."
-    ),
+    scenario: str | None = _scenario_option(),
+    given: list[str] = _given_option(),
+    do: list[str] = _do_option(),
+    likelihood: list[str] = _likelihood_option(),
     fmt: ExplainFormat = typer.Option(ExplainFormat.md, "--format", "-f", help="Output format."),
     scale: ScaleName = typer.Option(ScaleName.icd203, "--scale", help="Scale of estimative words."),
     samples: int | None = _samples_option(),
@@ -866,6 +865,73 @@ def table(
     return 0
 
 
+@app.command()
+def report(
+    scenarios: Path = typer.Argument(..., metavar="SCENARIOS", help="A scenario file."),
+    output: Path | None = typer.Option(
+        None,
+        "--output",
+        "-o",
+        metavar="FILE.html",
+        help="Where to write the report (default: report.html, never overwritten silently).",
+    ),
+    force: bool = typer.Option(False, "--force", help="Replace report.html if it exists."),
+    target: str | None = typer.Option(
+        None,
+        "--target",
+        "-t",
+        metavar="NODE=STATE",
+        help="The outcome analysed in depth (default: the file's first target; its worst "
+        "reported state).",
+    ),
+    scale: ScaleName = typer.Option(ScaleName.icd203, "--scale", help="Scale of estimative words."),
+    date: str | None = typer.Option(
+        None, "--date", metavar="YYYY-MM-DD", help="Date printed as 'produced' (default: today)."
+    ),
+    samples: int | None = _samples_option(),
+    seed: int | None = _seed_option(),
+    level: float = _level_option(),
+    strength: float | None = _strength_option(),
+    max_table: str = typer.Option(
+        "1GiB", "--max-table", metavar="SIZE", help="Memory budget for each computation."
+    ),
+) -> int:
+    """One self-contained HTML file to hand over: scenarios, risk table, charts, the network,
+    what the main judgment rests on, what to watch, the explanation and the method."""
+    import datetime as dt
+
+    budget = parse_size(max_table)
+    produced = None
+    if date is not None:
+        try:
+            produced = dt.date.fromisoformat(date)
+        except ValueError:
+            raise typer.BadParameter(
+                f"'{date}' is not a date YYYY-MM-DD", param_hint="--date"
+            ) from None
+    node, state = _target_state(target) if target is not None else (None, None)
+    draws = _draw_settings(samples, seed, level, strength, None)
+    path = output if output is not None else Path("report.html")
+    if output is None and path.exists() and not force:
+        raise UsageError(f"{path} exists; choose another file with -o FILE.html, or add --force")
+    if path.parent and not path.parent.exists():
+        raise UsageError(f"-o {path}: no such folder '{path.parent}'")
+    from riskchain.analysis.report import build_report
+    from riskchain.report.html import render_report
+    from riskchain.report.query import uncertainty_lines
+    from riskchain.scales import get_scale
+
+    try:
+        rep = build_report(scenarios, node, state, get_scale(scale.value), produced, draws, budget)
+    except UsageError as exc:
+        raise UsageError(_flag_message(exc)) from None
+    base = rep.run.result(rep.run.baseline)
+    note = " ".join(uncertainty_lines(base.uncertainty)) if base.uncertainty else None
+    _write(path, render_report(rep, note))
+    typer.echo(f"wrote {path}", err=True)
+    return 0
+
+
 def _write(path: Path, text: str) -> None:
     """Write atomically; a failure (disk full, no permission) is a one-line error."""
     from riskchain.io.files import atomic_write
@@ -880,6 +946,58 @@ def _warn_impossible(result) -> None:
     for res in result.results:
         if res.impossible is not None:
             typer.echo(f"warning: scenario '{res.id}': {res.impossible}", err=True)
+
+
+@app.command()
+def graph(
+    model: Path = _question_argument(),
+    output: Path = typer.Option(
+        ...,
+        "--output",
+        "-o",
+        metavar="FILE.svg|png|dot",
+        help="The picture to write: SVG, PNG, or Graphviz DOT text (format from the suffix).",
+    ),
+    scenario: str | None = _scenario_option(),
+    given: list[str] = _given_option(),
+    do: list[str] = _do_option(),
+    likelihood: list[str] = _likelihood_option(),
+    scale: ScaleName = typer.Option(ScaleName.icd203, "--scale", help="Scale of estimative words."),
+    max_table: str = typer.Option(
+        "1GiB", "--max-table", metavar="SIZE", help="Memory budget for the computation's tables."
+    ),
+) -> int:
+    """Draw the network, causes above effects: each node with a bar per state showing its
+    probability under the question; observed and forced nodes marked, cut arrows drawn cut."""
+    budget = parse_size(max_table)
+    ev, dv, lk = _pairs(given, "--given"), _pairs(do, "--do"), _likelihoods(likelihood)
+    fmt = output.suffix.lower().lstrip(".")
+    if fmt not in ("svg", "png", "dot"):
+        raise typer.BadParameter(f"'{output}' must end in .svg, .png or .dot", param_hint="-o")
+    if output.parent and not output.parent.exists():
+        raise UsageError(f"-o {output}: no such folder '{output.parent}'")
+    from riskchain.analysis.scenarios import pose
+    from riskchain.report.graph import graph_view, render
+    from riskchain.scales import get_scale
+
+    try:
+        q = pose(model, scenario, ev, dv, lk)
+        view = graph_view(
+            q.model,
+            q.given,
+            q.do,
+            q.likelihood,
+            scenario=q.scenario.id if q.scenario is not None else None,
+            description=q.scenario.description if q.scenario is not None else None,
+            own_numbers=q.scenario.sets if q.scenario is not None else (),
+            scale=get_scale(scale.value),
+            max_table=budget,
+        )
+    except UsageError as exc:
+        raise UsageError(_flag_message(exc)) from None
+    _write(output, render(view, fmt))  # type: ignore[arg-type]  # _write takes bytes too
+    typer.echo(f"wrote {output}", err=True)
+    return 0
 
 
 @app.command()
@@ -967,26 +1085,80 @@ def schema(
 
 @app.command("import")
 def import_(
-    source: Path = typer.Argument(..., metavar="FILE", help="A network file: .bif or .bif.gz."),
+    source: Path = typer.Argument(
+        ...,
+        metavar="FILE",
+        help="A network file, by its ending: .bif, .bif.gz, .xmlbif, .xml, .net, .uai or .xdsl.",
+    ),
     output: Path = typer.Option(
         ..., "--output", "-o", metavar="MODEL.yaml", help="The model file to write."
     ),
     force: bool = typer.Option(False, "--force", help="Replace MODEL.yaml if it exists."),
 ) -> int:
-    """Import a network from another tool (BIF, through pgmpy's reader) as a model file."""
-    from riskchain.io.bif import import_network
+    """Import another tool's network (BIF, XMLBIF, Hugin, UAI, GeNIe) as a model file.
+
+    Read through pgmpy's readers; the model file is validated and its tables
+    checked against the file's. Names a model file cannot hold are changed, and
+    names riskchain's export had to change are restored; what changed is
+    printed after the summary (see docs/formats.md).
+    """
+    from riskchain.io.formats import import_file
 
     if output.exists() and not force:
         raise UsageError(f"-o {output}: the file exists; add --force to replace it")
     if output.parent and not output.parent.exists():
         raise UsageError(f"-o {output}: no such folder '{output.parent}'")
-    text, compiled = import_network(source)
-    _write(output, text)
+    result = import_file(source)
+    _write(output, result.text)
+    compiled = result.model
     edges = sum(len(p) for p in compiled.parents)
     typer.echo(
-        f"wrote {output}: model '{compiled.id}', {len(compiled)} nodes, {edges} edges (validated)",
+        f"wrote {output}: model '{compiled.id}', {len(compiled)} nodes, {edges} edges (validated)"
+        + "".join(f"; {note}" for note in result.notes),
         err=True,
     )
+    return 0
+
+
+@app.command()
+def export(
+    model: Path = typer.Argument(..., metavar="MODEL", help="A model file."),
+    output: Path = typer.Option(
+        ...,
+        "--output",
+        "-o",
+        metavar="FILE.ext",
+        help="The file to write; its ending picks the format: .bif, .bif.gz, .xmlbif or .xml, "
+        ".net (Hugin), .uai, .xdsl (GeNIe).",
+    ),
+    force: bool = typer.Option(False, "--force", help="Replace FILE if it exists."),
+) -> int:
+    """Export a model for another tool: BIF, XMLBIF, Hugin NET, UAI or GeNIe XDSL.
+
+    Written through pgmpy's writers, atomically. Parametric tables (noisy-OR,
+    noisy-MAX, ...) are written as their full CPTs; names a format cannot hold
+    are made identifiers, with the originals kept where the format has room.
+    What had to change is printed after the file name (see docs/formats.md).
+    """
+    from riskchain.io.files import atomic_write
+    from riskchain.io.formats import export_model, format_of, suffix_list
+    from riskchain.model import load_model
+
+    fmt = format_of(output.name)
+    if fmt is None:
+        raise UsageError(f"-o {output}: unknown file type; riskchain writes {suffix_list()}")
+    if output.exists() and not force:
+        raise UsageError(f"-o {output}: the file exists; add --force to replace it")
+    if output.parent and not output.parent.exists():
+        raise UsageError(f"-o {output}: no such folder '{output.parent}'")
+    loaded = load_model(model)
+    data, notes = export_model(loaded, fmt.name)
+    try:
+        atomic_write(output, data)
+    except OSError as exc:
+        raise RiskchainError(f"cannot write {output}: {exc.strerror or exc}") from None
+    summary = f"wrote {output} ({fmt.name}, {len(loaded.compiled)} nodes)"
+    typer.echo(summary + (": " + "; ".join(notes) if notes else ""), err=True)
     return 0
 
 
