@@ -141,12 +141,24 @@ def compiled(name: str) -> CompiledModel:
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    # the compiled-model cache goes to a fresh folder per run, not the user's ~/.cache
+    import tempfile
+
+    os.environ["RISKCHAIN_CACHE_DIR"] = tempfile.mkdtemp(prefix="riskchain-cache-")
     config.addinivalue_line(
         "markers", "networks(*names): shared networks the test reads (read ahead of time)"
     )
     config.addinivalue_line(
         "markers", "network_import: the test calls network_import(net) (run ahead of time)"
     )
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    import shutil
+
+    folder = os.environ.get("RISKCHAIN_CACHE_DIR", "")
+    if "riskchain-cache-" in folder:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def _wanted_networks(items: list[pytest.Item]) -> dict[str, bool]:

@@ -22,7 +22,7 @@ import numpy as np
 from riskchain.compile import CompiledModel, compile_spec
 from riskchain.engine.plan import DEFAULT_MAX_TABLE
 from riskchain.errors import ImpossibleEvidenceError, UsageError, suggest
-from riskchain.spec.model import ModelSpec, load_model_spec
+from riskchain.spec.model import ModelSpec
 
 if TYPE_CHECKING:
     from riskchain.analysis.uncertainty import Uncertainty
@@ -421,5 +421,7 @@ def load_model(path: str | Path) -> Model:
     SpecError
         With every problem in the file, each with line and column.
     """
-    spec = load_model_spec(path)
-    return Model(spec)
+    from riskchain.cache import load_model_cached
+
+    spec, compiled = load_model_cached(path)
+    return Model(spec, compiled)

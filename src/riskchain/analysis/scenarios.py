@@ -214,18 +214,20 @@ def pose(
     SpecError
         When the file (or the scenario file's model) is invalid.
     """
-    from riskchain.spec.model import build_model
+    from riskchain.cache import load_file_cached
     from riskchain.spec.scenario import build_scenarios, is_scenario_document
-    from riskchain.spec.yamlsrc import load_yaml
+    from riskchain.spec.yamlsrc import Document, load_yaml
 
-    doc = load_yaml(path, str(path))
-    if not is_scenario_document(doc):
+    # a model file is read through the compiled-model cache; a scenario file is parsed
+    loaded = load_file_cached(path, str(path)) if scenario is None else load_yaml(path, str(path))
+    if not isinstance(loaded, Document) or not is_scenario_document(loaded):
         if scenario is not None:
             raise UsageError(
                 f"--scenario: {path} is a model file; --scenario needs a scenario file"
             )
-        model = Model(build_model(doc, default_id=Path(path).stem))
+        model = Model(*loaded)
         return Posed(model, model, dict(given or {}), dict(do or {}), dict(likelihood or {}), None)
+    doc = loaded
     sf = build_scenarios(doc, Path(path))
     if scenario is None:
         raise UsageError(
