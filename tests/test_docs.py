@@ -40,39 +40,29 @@ def _console_examples(doc: str) -> list[tuple[str, str]]:
     return out
 
 
-UNCERTAINTY_EXAMPLES = _console_examples((ROOT / "docs" / "uncertainty.md").read_text())
-
-
-@pytest.mark.parametrize(("command", "expected"), UNCERTAINTY_EXAMPLES)
-def test_uncertainty_doc_examples_are_current(capsys, monkeypatch, command, expected):
-    """docs/uncertainty.md pastes real output (with a fixed seed): rerun it."""
-    monkeypatch.chdir(ROOT)
-    argv = shlex.split(command)
-    assert argv[0] == "riskchain"
-    assert main(argv[1:]) == 0
-    assert capsys.readouterr().out.rstrip("\n") + "\n" == expected
-
-
-def test_uncertainty_doc_has_examples():
-    assert UNCERTAINTY_EXAMPLES
-
-
+# Documents whose ```console blocks paste real output (fixed seeds): each is rerun.
+CONSOLE_DOCS = {"uncertainty.md": 1, "watch.md": 3, "sensitivity.md": 2}
+EXAMPLES = [
+    (name, command, expected)
+    for name in CONSOLE_DOCS
+    for command, expected in _console_examples((ROOT / "docs" / name).read_text())
+]
 WATCH_DOC = (ROOT / "docs" / "watch.md").read_text()
-WATCH_EXAMPLES = _console_examples(WATCH_DOC)
 
 
-@pytest.mark.parametrize(("command", "expected"), WATCH_EXAMPLES)
-def test_watch_doc_examples_are_current(capsys, monkeypatch, command, expected):
-    """docs/watch.md pastes real output of the editorial model: rerun it."""
+@pytest.mark.parametrize(("doc", "command", "expected"), EXAMPLES)
+def test_doc_console_examples_are_current(capsys, monkeypatch, doc, command, expected):
+    """The output a document pastes is what the command prints today."""
     monkeypatch.chdir(ROOT)
     argv = shlex.split(command)
-    assert argv[0] == "riskchain"
+    assert argv[0] == "riskchain", doc
     assert main(argv[1:]) == 0
     assert capsys.readouterr().out.rstrip("\n") + "\n" == expected
 
 
-def test_watch_doc_has_examples():
-    assert len(WATCH_EXAMPLES) == 3
+def test_every_console_doc_has_its_examples():
+    found = {name: sum(1 for d, _, _ in EXAMPLES if d == name) for name in CONSOLE_DOCS}
+    assert found == CONSOLE_DOCS
 
 
 def test_watch_doc_conflict_warning_is_current(capsys, monkeypatch):
@@ -83,20 +73,3 @@ def test_watch_doc_conflict_warning_is_current(capsys, monkeypatch):
     argv = shlex.split(m.group(1))
     assert main(argv[1:]) == 0
     assert capsys.readouterr().err == m.group(2) + "\n"
-
-
-SENSITIVITY_EXAMPLES = _console_examples((ROOT / "docs" / "sensitivity.md").read_text())
-
-
-@pytest.mark.parametrize(("command", "expected"), SENSITIVITY_EXAMPLES)
-def test_sensitivity_doc_examples_are_current(capsys, monkeypatch, command, expected):
-    """docs/sensitivity.md pastes real output of the editorial model: rerun it."""
-    monkeypatch.chdir(ROOT)
-    argv = shlex.split(command)
-    assert argv[0] == "riskchain"
-    assert main(argv[1:]) == 0
-    assert capsys.readouterr().out.rstrip("\n") + "\n" == expected
-
-
-def test_sensitivity_doc_has_examples():
-    assert len(SENSITIVITY_EXAMPLES) == 2
