@@ -116,6 +116,8 @@ def network(name: str) -> Imported:
     _pump()
     if name not in NETWORK_CACHE:
         fut = _PENDING.pop(name, None)
+        if fut is not None and fut.cancel():
+            fut = None  # still queued behind longer reads: reading it here is quicker
         _store(name, fut.result() if fut is not None else bif.read_bif(network_path(name)))
     return NETWORK_CACHE[name]
 
