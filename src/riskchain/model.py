@@ -90,6 +90,19 @@ class QueryResult:
         }
 
 
+@dataclass
+class Resolved:
+    """A question's findings, checked: by name (``given``, ``do``, ``likelihood`` as a
+    vector per node) and by node index for the engine (``evidence``, ``forced``, ``soft``)."""
+
+    given: dict[str, str]
+    do: dict[str, str]
+    likelihood: dict[str, np.ndarray]
+    evidence: dict[int, int]
+    forced: dict[int, int]
+    soft: dict[int, np.ndarray]
+
+
 class Model:
     """A validated, compiled model.
 
@@ -202,14 +215,8 @@ class Model:
             When exact inference would exceed ``max_table``.
         """
         m = self.compiled
-        ev = self._assignments(given, "given")
-        dv = self._assignments(do, "do")
-        lk = self._likelihoods(likelihood)
-        for name in set(ev) & set(dv):
-            raise UsageError(f"'{name}' is both observed (given) and forced (do); choose one")
-        for name in set(lk) & (set(ev) | set(dv)):
-            how = "observed" if name in ev else "forced"
-            raise UsageError(f"'{name}' has a likelihood and is also {how}; choose one")
+        q = self.resolve(given, do, likelihood)
+        ev, dv, lk = q.given, q.do, q.likelihood
         names = list(targets) if targets is not None else self.default_targets
         tidx = []
         for t in dict.fromkeys(names):
@@ -226,9 +233,7 @@ class Model:
             draws = DrawOptions(samples, seed, level, strength, progress)
             if engine != "fast":
                 raise UsageError("engine: parameter draws use the fast engine; drop --engine pgmpy")
-        evidence = {m.index[k]: m.state(k, v) for k, v in ev.items()}
-        forced = {m.index[k]: m.state(k, v) for k, v in dv.items()}
-        soft = {m.index[k]: v for k, v in lk.items()}
+        evidence, forced, soft = q.evidence, q.forced, q.soft
         if engine == "fast":
             from riskchain.engine.exact import infer
 
@@ -319,6 +324,38 @@ class Model:
             "sources": {k: v.to_json() for k, v in spec.sources.items()},
             "nodes": nodes,
         }
+
+    def resolve(
+        self,
+        given: Mapping[str, str] | None = None,
+        do: Mapping[str, str] | None = None,
+        likelihood: Mapping[str, Mapping[str, float] | Sequence[float]] | None = None,
+    ) -> Resolved:
+        """Check a question's findings and give them by name and by index.
+
+        Raises
+        ------
+        UsageError
+            Unknown nodes or states, bad likelihoods, a node both observed and forced
+            or with a likelihood as well.
+        """
+        m = self.compiled
+        ev = self._assignments(given, "given")
+        dv = self._assignments(do, "do")
+        lk = self._likelihoods(likelihood)
+        for name in set(ev) & set(dv):
+            raise UsageError(f"'{name}' is both observed (given) and forced (do); choose one")
+        for name in set(lk) & (set(ev) | set(dv)):
+            how = "observed" if name in ev else "forced"
+            raise UsageError(f"'{name}' has a likelihood and is also {how}; choose one")
+        return Resolved(
+            ev,
+            dv,
+            lk,
+            {m.index[k]: m.state(k, v) for k, v in ev.items()},
+            {m.index[k]: m.state(k, v) for k, v in dv.items()},
+            {m.index[k]: v for k, v in lk.items()},
+        )
 
     # -- helpers -------------------------------------------------------------------
     def _assignments(self, values: Mapping[str, str] | None, what: str) -> dict[str, str]:

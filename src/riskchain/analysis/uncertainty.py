@@ -235,16 +235,8 @@ def sample(
     tidx = [m.node(t) for t in dict.fromkeys(targets)]
     asked = []
     for q in questions:
-        ev = model._assignments(q.given, "given")
-        dv = model._assignments(q.do, "do")
-        lk = model._likelihoods(q.likelihood)
-        asked.append(
-            (
-                {m.index[k]: m.state(k, v) for k, v in ev.items()},
-                {m.index[k]: m.state(k, v) for k, v in dv.items()},
-                {m.index[k]: v for k, v in lk.items()},
-            )
-        )
+        r = model.resolve(q.given, q.do, q.likelihood)
+        asked.append((r.evidence, r.forced, r.soft))
     # only tables that can matter are drawn: the ancestors of what is asked or observed
     wanted = set(tidx)
     for ev, _dv, soft in asked:

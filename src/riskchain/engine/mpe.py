@@ -449,17 +449,9 @@ def most_probable_explanation(
         When the elimination would exceed ``max_table``.
     """
     m = model.compiled
-    ev = model._assignments(given, "given")
-    dv = model._assignments(do, "do")
-    lk = model._likelihoods(likelihood)
-    for name in set(ev) & set(dv):
-        raise UsageError(f"'{name}' is both observed (given) and forced (do); choose one")
-    for name in set(lk) & (set(ev) | set(dv)):
-        how = "observed" if name in ev else "forced"
-        raise UsageError(f"'{name}' has a likelihood and is also {how}; choose one")
-    evidence = {m.index[k]: m.state(k, v) for k, v in ev.items()}
-    forced = {m.index[k]: m.state(k, v) for k, v in dv.items()}
-    soft = {m.index[k]: v for k, v in lk.items()}
+    q = model.resolve(given, do, likelihood)
+    ev, dv, lk = q.given, q.do, q.likelihood
+    evidence, forced, soft = q.evidence, q.forced, q.soft
     try:
         res = mpe(m, evidence, forced, soft, max_table_bytes=max_table)
     except ImpossibleEvidenceError:
