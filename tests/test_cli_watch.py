@@ -1,4 +1,4 @@
-"""``riskchain watch`` and the conflict warning of ``query`` and ``run``: golden output,
+"""``riskchain watch`` and the conflict warning of ``query``, ``run`` and ``table``: golden output,
 the JSON contract, exit codes and messages.
 
 Golden files live in ``tests/golden/cli``; regenerate them with
@@ -176,15 +176,21 @@ def test_run_warns_per_scenario(capsys, tmp_path):
         "  odd:\n    description: o\n"
         "    given: {nis_satellite_photos: no, nk_troops_in_combat: yes}\n"
     )
-    code, _, err = run(capsys, "run", str(path))
-    assert code == 0
-    assert err.splitlines() == [
+    expected = [
         "warning: scenario 'odd': the findings conflict under the model (conf = 1.29 bits > 0): "
         "they are 2.45 times less likely together than apart; check them"
     ]
+    code, _, err = run(capsys, "run", str(path))
+    assert code == 0
+    assert err.splitlines() == expected
+    # the risk table of the same file warns the same way (the table goes to stdout)
+    code, _, err = run(capsys, "table", str(path))
+    assert code == 0
+    assert err.splitlines() == expected
 
 
-def test_run_of_the_editorial_does_not_warn(capsys):
-    code, _, err = run(capsys, "run", SCENARIOS)
+@pytest.mark.parametrize("command", ["run", "table"])
+def test_the_editorial_does_not_warn(capsys, command):
+    code, _, err = run(capsys, command, SCENARIOS)
     assert code == 0
     assert err == ""

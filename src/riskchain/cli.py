@@ -649,6 +649,16 @@ def watch(
     return 0
 
 
+def _warn_run_conflicts(result) -> None:
+    """The conflict warning for every scenario of a run whose findings are possible."""
+    for res in result.results:
+        if res.posteriors is not None:
+            s = res.scenario
+            _warn_conflict(
+                result.model_for(s.id), s.given, s.do, s.likelihood, where=f"scenario '{s.id}': "
+            )
+
+
 def _warn_conflict(model, given, do, likelihood, budget: float = 1 << 30, where: str = "") -> None:
     """Warn on stderr (never fail) when two or more findings conflict under the model."""
     from riskchain.analysis.conflict import TOLERANCE, conflict
@@ -773,12 +783,7 @@ def run(
     sc = get_scale(scale.value)
     typer.echo(render_run(result, fmt.value, sc), nl=False)
     _warn_impossible(result)
-    for res in result.results:
-        if res.posteriors is not None:
-            s = res.scenario
-            _warn_conflict(
-                result.model_for(s.id), s.given, s.do, s.likelihood, where=f"scenario '{s.id}': "
-            )
+    _warn_run_conflicts(result)
     _plot_run(plot, result, sc)
     return 0
 
@@ -861,6 +866,7 @@ def table(
         _write(output, text)
         typer.echo(f"wrote {output}", err=True)
     _warn_impossible(result)
+    _warn_run_conflicts(result)
     _plot_run(plot, result, sc)
     return 0
 
