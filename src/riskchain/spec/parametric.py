@@ -417,15 +417,9 @@ def parse_noisy(
     ok = True
     for key, knode, value in node.pairs():
         if key == "form":
-            if not value.is_scalar or value.text not in FORMS:
-                ctx.error(
-                    value,
-                    f"form of {owner} must be compound or net, not {value.describe()}",
-                    suggest(value.text, FORMS) if value.is_scalar else None,
-                )
-                ok = False
-            else:
-                form = value.text
+            parsed = _form(value, ctx, owner)
+            ok = ok and parsed is not None
+            form = parsed or form
         elif key == "leak":
             leak = parse_prob(value, ctx)
             ok = ok and leak is not None
@@ -560,15 +554,9 @@ def parse_noisy_max(
     ok = True
     for key, knode, value in node.pairs():
         if key == "form":
-            if not value.is_scalar or value.text not in FORMS:
-                ctx.error(
-                    value,
-                    f"form of {owner} must be compound or net, not {value.describe()}",
-                    suggest(value.text, FORMS) if value.is_scalar else None,
-                )
-                ok = False
-            else:
-                form = value.text
+            parsed = _form(value, ctx, owner)
+            ok = ok and parsed is not None
+            form = parsed or form
         elif key == "leak":
             leak = parse_dist(value, states, ctx, f"leak of {owner}")
             ok = ok and leak is not None
@@ -684,6 +672,18 @@ def parse_noisy_max(
     return (
         NoisyMax(tuple(causes[p] for p in parents), leak, form, node.line, node.col) if ok else None
     )
+
+
+def _form(value: YNode, ctx: Context, owner: str) -> str | None:
+    """The ``form:`` of a noisy table (compound or net); None after reporting an error."""
+    if value.is_scalar and value.text in FORMS:
+        return value.text
+    ctx.error(
+        value,
+        f"form of {owner} must be compound or net, not {value.describe()}",
+        suggest(value.text, FORMS) if value.is_scalar else None,
+    )
+    return None
 
 
 def _finite(node: YNode | None) -> float | None:
