@@ -59,7 +59,7 @@ def test_a_fifo_is_refused_without_blocking(tmp_path):
     assert time.monotonic() - start < 5
     assert str(exc.value) == (
         "pipe.yaml: error: not a regular file: it is a FIFO (named pipe)\n"
-        "    hint: riskchain reads model and scenario files: ordinary files on disk"
+        "    hint: riskchain reads ordinary files on disk, not pipes, devices or sockets"
     )
 
 
@@ -189,6 +189,15 @@ def test_a_fifo_as_a_scenarios_model(capsys, tmp_path):
         f"{scen}:2:8: error: model file 'm.yaml' cannot be read: is a FIFO (named pipe), "
         f"not a regular file ({tmp_path / 'm.yaml'})"
     )
+
+
+@pytest.mark.parametrize("suffix", [".bif", ".xdsl"])
+def test_import_refuses_a_fifo(capsys, tmp_path, suffix):
+    fifo = tmp_path / f"net{suffix}"
+    os.mkfifo(fifo)
+    code, _, err = run_cli(capsys, "import", str(fifo), "-o", str(tmp_path / "m.yaml"))
+    assert code == 1
+    assert err.splitlines()[0] == f"{fifo}: error: not a regular file: it is a FIFO (named pipe)"
 
 
 def test_a_fifo_does_not_hang_the_command(tmp_path):

@@ -128,7 +128,7 @@ def _not_regular(name: str, mode: int) -> FileError:
     return FileError(
         name,
         f"not a regular file: it is {_kind(mode)}",
-        "riskchain reads model and scenario files: ordinary files on disk",
+        "riskchain reads ordinary files on disk, not pipes, devices or sockets",
     )
 
 
@@ -242,6 +242,8 @@ _TMP = r"^\.{name}\.(?:(?P<pid>\d+)\.)?[A-Za-z0-9_]{{8}}\.tmp$"
 
 
 def _pid_alive(pid: int) -> bool:
+    if os.name == "nt":  # os.kill(pid, 0) would send CTRL_C_EVENT there: rely on age
+        return True
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -339,7 +341,7 @@ def atomic_write(
                     umask = os.umask(0)
                     os.umask(umask)
                     mode = 0o666 & ~umask
-            os.fchmod(fh.fileno(), mode)  # after chown, which clears set-id bits
+            os.chmod(tmp, mode)  # after chown, which clears set-id bits
             os.fsync(fh.fileno())
         os.replace(tmp, target)
     except BaseException:
