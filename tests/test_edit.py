@@ -923,7 +923,10 @@ def test_a_file_the_user_may_not_write_is_refused(capsys, tmp_path, shared_dir):
     path.chmod(0o644)  # root's; the other user may read it only
     code, _, err = as_other_user(lambda: run(capsys, "set", str(path), "talks_fail", "likely"))
     assert code == 1
-    assert err.startswith(f"{path}: error: the file is read-only (mode 0644)")
+    assert err == (
+        f"{path}: error: the file is not writable for you (mode 0644, owner uid 0); "
+        "nothing was written\n    hint: ask its owner to make the change, or edit a copy\n"
+    )
     assert path.read_bytes() == SAMPLE.encode()
 
 

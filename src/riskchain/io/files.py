@@ -449,12 +449,25 @@ def _folder_error(name: str, folder: Path) -> FileError:
     )
 
 
-def _writable(path: Path, st: os.stat_result) -> bool:
-    """May we write the file? ``os.access`` answers for the user, but root passes
-    every access check: a file with no write bit at all is read-only for root too."""
+def _not_writable(path: Path, st: os.stat_result) -> tuple[str, str] | None:
+    """Why we may not write the file (message, hint), or None. ``os.access`` answers
+    for the user, but root passes every access check: a file with no write bit at
+    all is read-only for root too."""
+    mode = stat.S_IMODE(st.st_mode)
+    if not st.st_mode & 0o222:
+        return (
+            f"the file is read-only (mode {mode:04o})",
+            "make it writable first (chmod u+w) if you mean to change it",
+        )
+    with contextlib.suppress(OSError, AttributeError):
+        if os.statvfs(path).f_flag & os.ST_RDONLY:
+            return "the file is on a read-only file system", "edit a copy elsewhere"
     if not os.access(path, os.W_OK):
-        return False
-    return bool(st.st_mode & 0o222)
+        return (
+            f"the file is not writable for you (mode {mode:04o}, owner uid {st.st_uid})",
+            "ask its owner to make the change, or edit a copy",
+        )
+    return None
 
 
 def _check_editable(path: Path, name: str) -> os.stat_result:
@@ -478,12 +491,9 @@ def _check_editable(path: Path, name: str) -> os.stat_result:
         raise UsageError(f"{name}: is a folder, not a file")
     if not stat.S_ISREG(st.st_mode):
         raise _not_regular(name, st.st_mode)
-    if not _writable(path, st):
-        raise FileError(
-            name,
-            f"the file is read-only (mode {stat.S_IMODE(st.st_mode):04o}); nothing was written",
-            "make it writable first (chmod u+w) if you mean to change it",
-        )
+    refused = _not_writable(path, st)
+    if refused is not None:
+        raise FileError(name, f"{refused[0]}; nothing was written", refused[1])
     if st.st_nlink > 1:
         # Replacing by rename would split the links (the other names keep the old
         # text); writing in place would lose the all-or-nothing write. Refuse.
