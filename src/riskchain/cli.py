@@ -1236,10 +1236,7 @@ def _run(args: list[str]) -> int:
     except MemoryError:
         if _DEBUG["on"]:
             raise
-        typer.echo(
-            "error: not enough memory for this input or question; nothing was written",
-            err=True,
-        )
+        typer.echo("error: not enough memory for this input or question", err=True)
         return 1
     except OSError as exc:
         # a path the library did not check itself (a name too long, a folder that may
