@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import re
 import sys
+from contextlib import contextmanager
 from enum import Enum
 from pathlib import Path
 
@@ -1056,19 +1057,23 @@ def set_(
 ) -> int:
     """Change one number of a model file in place; every other byte stays as written.
 
-    The edited file is validated before it is written (atomically). An invalid
-    value, an unknown node, state, row or cause, or an edit that would make the
-    model invalid changes nothing and exits 1.
+    The edited file is validated before it is written (atomically, under a lock
+    file .MODEL.lock beside it, so edits made at the same time are all kept). An
+    invalid value, an unknown node, state, row or cause, an edit that would make
+    the model invalid, or a file that is read-only, hard-linked or another
+    user's changes nothing and exits 1.
     """
-    from riskchain.edit import apply, set_value
+    from riskchain.edit import set_value, write_value
 
-    result = set_value(model, node, value, when=when, state=state, cause=cause, leak=leak)
     if dry_run:
+        result = set_value(model, node, value, when=when, state=state, cause=cause, leak=leak)
         typer.echo(result.diff(), nl=False)
-    elif not result.changed:
+        return 0
+    # read, edit, validate and replace under the file's lock (concurrent edits all kept)
+    result = write_value(model, node, value, when=when, state=state, cause=cause, leak=leak)
+    if not result.changed:
         typer.echo(f"{result.summary()}: unchanged, nothing written", err=True)
     else:
-        apply(result)
         typer.echo(result.summary(), err=True)
     return 0
 
@@ -1175,6 +1180,35 @@ def main(argv: list[str] | None = None) -> int:
     """Run the CLI; return the exit code (0 ok, 1 a problem in the input, 2 bad usage)."""
     args = list(sys.argv[1:] if argv is None else argv)
     _DEBUG["on"] = "--debug" in args or os.environ.get("RISKCHAIN_DEBUG") == "1"
+    with _warnings_as_lines():
+        return _run(args)
+
+
+@contextmanager
+def _warnings_as_lines():
+    """The library's warnings for the user (RiskchainWarning: e.g. a cache folder
+    refused) print as one ``warning: ...`` line each, once per run; others as usual."""
+    import warnings
+
+    from riskchain.errors import RiskchainWarning
+
+    shown: set[str] = set()
+    with warnings.catch_warnings():
+        previous = warnings.showwarning
+        warnings.simplefilter("always", RiskchainWarning)
+
+        def show(message, category, filename, lineno, file=None, line=None):
+            if not issubclass(category, RiskchainWarning):
+                previous(message, category, filename, lineno, file, line)
+            elif str(message) not in shown:
+                shown.add(str(message))
+                typer.echo(f"warning: {message}", err=True)
+
+        warnings.showwarning = show
+        yield
+
+
+def _run(args: list[str]) -> int:
     try:
         code = app(args=args, prog_name="riskchain", standalone_mode=False)
         return int(code or 0)
@@ -1199,6 +1233,19 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return 0
+    except MemoryError:
+        if _DEBUG["on"]:
+            raise
+        typer.echo("error: not enough memory for this input or question", err=True)
+        return 1
+    except OSError as exc:
+        # a path the library did not check itself (a name too long, a folder that may
+        # not be entered): one line with the path, not a traceback
+        if _DEBUG["on"]:
+            raise
+        where = f"{exc.filename}: " if exc.filename is not None else ""
+        typer.echo(f"{where}error: {exc.strerror or exc}", err=True)
+        return 1
 
 
 if __name__ == "__main__":  # pragma: no cover

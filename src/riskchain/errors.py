@@ -66,6 +66,11 @@ class SpecError(RiskchainError):
         return [d.format() for d in self.diagnostics]
 
 
+class RiskchainWarning(UserWarning):
+    """Something the user should hear about that does not stop the command (the CLI
+    prints it as one ``warning: ...`` line), e.g. an unsafe cache folder not used."""
+
+
 class UsageError(RiskchainError):
     """A bad argument: an unknown node or state named on the command line, etc."""
 

@@ -76,10 +76,9 @@ def read_bif(path: str | Path) -> Imported:
         raise ImportFailure(
             f"cannot import this file type; riskchain imports {', '.join(FORMATS)}", path=where
         )
-    try:
-        data = p.read_bytes()
-    except OSError as exc:
-        raise ImportFailure(f"cannot read: {exc.strerror}", path=where) from None
+    from riskchain.io.files import read_input
+
+    data = read_input(p, where)  # a regular file only (never a FIFO), size-capped
     try:
         text = (gzip.decompress(data) if name.endswith(".gz") else data).decode("utf-8")
     except (OSError, UnicodeDecodeError, EOFError) as exc:

@@ -529,10 +529,11 @@ def read_network(path: str | Path) -> Imported:
         )
     if fmt.name in ("bif", "bif.gz"):
         return bif.read_bif(p)
+    from riskchain.io.files import read_input
+
+    data = read_input(p, where)  # a regular file only (never a FIFO), size-capped
     try:
-        text = p.read_bytes().decode("utf-8")
-    except OSError as exc:
-        raise ImportFailure(f"cannot read: {exc.strerror}", path=where) from None
+        text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise ImportFailure(
             f"not UTF-8 text ({exc.reason} at byte {exc.start})", path=where

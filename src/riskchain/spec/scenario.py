@@ -162,6 +162,7 @@ def load_scenario_file(path: str | Path, display: str | None = None) -> Scenario
 
 def build_scenarios(doc: Document, path: Path) -> ScenarioFile:
     """Validate a parsed document as a scenario file."""
+    from riskchain.io.files import file_problem
     from riskchain.spec.model import load_model_spec
 
     ctx = Context(doc.path, list(doc.diagnostics))
@@ -190,12 +191,15 @@ def build_scenarios(doc: Document, path: Path) -> ScenarioFile:
         rel = text_field(mnode, ctx, "model")
         if rel is not None:
             model_path = Path(os.path.normpath(path.parent / rel))
-            if not model_path.is_file():
+            problem = file_problem(model_path)  # never raises (a name too long, no permission)
+            if problem == "no such file":
                 ctx.error(
                     mnode,
                     f"model file '{rel}' not found (looked for {model_path})",
                     "the path is relative to the scenario file",
                 )
+            elif problem is not None:
+                ctx.error(mnode, f"model file '{rel}' cannot be read: {problem} ({model_path})")
             else:
                 try:
                     model = load_model_spec(model_path)
