@@ -7,6 +7,7 @@ Errors a user can cause print as one clear message (``path:line:col: error:
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import sys
@@ -1094,7 +1095,7 @@ def import_(
     source: Path = typer.Argument(
         ...,
         metavar="FILE",
-        help="A network file, by its ending: .bif, .bif.gz, .xmlbif, .xml, .net, .uai or .xdsl.",
+        help="A network file, by its ending: .bif, .bif.gz, .xmlbif, .bifxml, .xml, .net, .uai or .xdsl.",
     ),
     output: Path = typer.Option(
         ..., "--output", "-o", metavar="MODEL.yaml", help="The model file to write."
@@ -1134,7 +1135,7 @@ def export(
         "--output",
         "-o",
         metavar="FILE.ext",
-        help="The file to write; its ending picks the format: .bif, .bif.gz, .xmlbif or .xml, "
+        help="The file to write; its ending picks the format: .bif, .bif.gz, .xmlbif, .bifxml or .xml, "
         ".net (Hugin), .uai, .xdsl (GeNIe).",
     ),
     force: bool = typer.Option(False, "--force", help="Replace FILE if it exists."),
@@ -1175,6 +1176,36 @@ def main(argv: list[str] | None = None) -> int:
     """Run the CLI; return the exit code (0 ok, 1 a problem in the input, 2 bad usage)."""
     args = list(sys.argv[1:] if argv is None else argv)
     _DEBUG["on"] = "--debug" in args or os.environ.get("RISKCHAIN_DEBUG") == "1"
+    with _warnings_printed():
+        return _run(args)
+
+
+@contextlib.contextmanager
+def _warnings_printed():
+    """Print each of the library's warnings (RiskchainWarning) once, on stderr, as
+    ``path:line:col: warning: ...``; other warnings are left to Python."""
+    import warnings
+
+    from riskchain.errors import RiskchainWarning
+
+    seen: set[str] = set()
+    with warnings.catch_warnings():
+        shown = warnings.showwarning
+
+        def show(message, category, filename, lineno, file=None, line=None):
+            if not issubclass(category, RiskchainWarning):
+                shown(message, category, filename, lineno, file, line)
+            elif str(message) not in seen:  # once per file, however often it is read
+                seen.add(str(message))
+                for text in str(message).splitlines():
+                    typer.echo(text, err=True)
+
+        warnings.showwarning = show
+        warnings.simplefilter("always", RiskchainWarning)
+        yield
+
+
+def _run(args: list[str]) -> int:
     try:
         code = app(args=args, prog_name="riskchain", standalone_mode=False)
         return int(code or 0)

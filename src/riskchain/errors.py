@@ -32,14 +32,31 @@ class Diagnostic:
     col: int
     message: str
     hint: str | None = None
+    severity: str = "error"  # or "warning": accepted, but the user is told
 
     def format(self) -> str:
         """Render as ``path:line:col: error: message`` plus an indented hint line."""
         where = f"{self.path}:{self.line}:{self.col}" if self.line else self.path
-        text = f"{where}: error: {self.message}"
+        text = f"{where}: {self.severity}: {self.message}"
         if self.hint:
             text += f"\n    hint: {self.hint}"
         return text
+
+
+class RiskchainWarning(UserWarning):
+    """Something in a user's file that was accepted but changed, such as a distribution
+    that sums to 1 only within 1e-4 and was renormalized.
+
+    The library issues these with :func:`warnings.warn` (it never prints); the CLI
+    prints each one once, as ``path:line:col: warning: message``.
+    """
+
+
+def warn(diagnostic: Diagnostic) -> None:
+    """Issue ``diagnostic`` (a warning) as a :class:`RiskchainWarning`."""
+    import warnings
+
+    warnings.warn(diagnostic.format(), RiskchainWarning, stacklevel=3)
 
 
 class RiskchainError(Exception):

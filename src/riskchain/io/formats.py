@@ -45,6 +45,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from riskchain.compile import CompiledModel
+from riskchain.errors import Diagnostic, warn
 from riskchain.io import bif
 from riskchain.io.bif import Imported, ImportFailure
 
@@ -77,7 +78,9 @@ class Format:
 FORMATS: tuple[Format, ...] = (
     Format("bif", (".bif",), "BIF", "pgmpy, bnlearn, SamIam, Weka"),
     Format("bif.gz", (".bif.gz",), "BIF (gzip)", "pgmpy, bnlearn (after gunzip)"),
-    Format("xmlbif", (".xmlbif", ".xml"), "XMLBIF 0.3", "pgmpy, JavaBayes, Weka, SamIam"),
+    Format(
+        "xmlbif", (".xmlbif", ".bifxml", ".xml"), "XMLBIF 0.3", "pgmpy, JavaBayes, Weka, SamIam, aGrUM"
+    ),
     Format("net", (".net",), "Hugin NET", "Hugin, GeNIe, SamIam, pgmpy"),
     Format("uai", (".uai",), "UAI", "UAI solvers (toulbar2, Merlin, ...), pgmpy"),
     Format("xdsl", (".xdsl",), "GeNIe XDSL", "GeNIe, SMILE, pgmpy"),
@@ -498,11 +501,12 @@ def import_file(path: str | Path) -> ImportResult:
         raise ImportFailure(
             f"cannot import this file type; riskchain imports {suffix_list()}", path=str(path)
         )
-    if fmt.name in ("bif", "bif.gz"):
-        text, model = bif.import_network(path)  # BIF keeps its own importer and its tests
-        return ImportResult(text, model, [], fmt)
     imp = read_network(path)
+    note = bif.sum_warning(imp)
+    imp.warnings += [note] if note else []
     text = bif.to_yaml(imp)
+    for message in imp.warnings:  # the CLI prints each, once
+        warn(Diagnostic(str(path), 0, 0, message, severity="warning"))
     return ImportResult(text, bif.checked(text, imp, path), imp.notes, fmt)
 
 
@@ -737,7 +741,9 @@ def _read_net(text: str, where: str, model_id: str) -> Imported:
             key, at = attr.group(1), body_at + attr.start(2)
             values = strings_in(at, body_at + attr.end(2))
             if key == "states":
-                states[name] = values
+                # quoted as Hugin writes them, or bare words as pyAgrum does: (yes no )
+                bare = attr.group(2).strip()
+                states[name] = values or re.findall(r"[^\s()]+", bare)
             elif key == "label" and values:
                 labels[name] = values[0]
             elif key == "riskchain_id" and values:
@@ -829,8 +835,9 @@ def _net_table(
 
 
 def _read_uai(text: str, where: str, model_id: str) -> Imported:
-    # UAI is whitespace-separated numbers after a type word; "c" lines are comments (UAI 2016)
-    bare = re.sub(r"(?m)^[ \t]*c\b[^\n]*", lambda m: " " * len(m.group(0)), text)
+    # UAI is whitespace-separated numbers after a type word; "c" lines are comments (UAI
+    # 2016), and pyAgrum ends scope lines with "# name" comments
+    bare = re.sub(r"(?m)^[ \t]*c\b[^\n]*|#[^\n]*", lambda m: " " * len(m.group(0)), text)
     tokens = list(re.finditer(r"\S+", bare))
     pos = 0
 
@@ -994,4 +1001,29 @@ def _read_xdsl(text: str, where: str, model_id: str) -> Imported:
         fmt="GeNIe XDSL",
         reader="pgmpy's XDSLReader",
         notes=notes,
+        warnings=_agrum_warning(root, text, final_parents),
     )
+
+
+_AGRUM = re.compile(r"\b(?:py)?agrum\b[ \t]*([0-9][0-9.]*)?", re.I)
+
+
+def _agrum_warning(root: Any, text: str, parents: dict[str, list[str]]) -> list[str]:
+    """A warning when the file says aGrUM wrote it (``<genie app="aGrUM 3.3.1">`` or
+    pyAgrum's opening comment) and a node has two or more parents: aGrUM 3.3 writes
+    XDSL tables with the parents in reverse order (the first varying fastest, where
+    the format varies the last fastest), so those tables come in scrambled."""
+    genie = root.find("extensions/genie")
+    app = genie.get("app", "") if genie is not None else ""
+    found = _AGRUM.search(app) or _AGRUM.search(text[:2000])
+    several = [n for n, ps in parents.items() if len(ps) > 1]
+    if found is None or not several:
+        return []
+    version = f" {found.group(1)}" if found.group(1) else ""
+    shown = ", ".join(several[:4]) + (f" and {len(several) - 4} more" if len(several) > 4 else "")
+    return [
+        f"the file says it was written by aGrUM{version}, which writes XDSL tables with the "
+        "parents in reverse order (the first parent varying fastest, where the format varies "
+        f"the last fastest): the tables of {shown} are probably scrambled; import a .bif or "
+        ".net written by aGrUM instead, which keep the order (see docs/formats.md)"
+    ]
