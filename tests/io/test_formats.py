@@ -239,6 +239,46 @@ def test_xdsl_is_what_genie_reads(korea):
     assert export_model(korea, "xdsl")[0] == data  # deterministic
 
 
+@pytest.mark.networks("child")
+@pytest.mark.parametrize("which", ["korea", "child"])
+def test_xdsl_drawing_is_the_graph_layout_with_charts_sized_by_states(korea, which):
+    """GeNIe opens a readable network: each node a bar chart with a row per state
+    (GeNIe's 64 px for two states, 18 px more per state), none overlapping another,
+    causes above effects, in the left-to-right order ``riskchain graph`` draws."""
+    from riskchain.report import graph as g
+
+    model = korea.compiled if which == "korea" else compiled("child")
+    data, _ = export_model(korea if which == "korea" else model, "xdsl")
+    root = ET.fromstring(data)
+    boxes = {}
+    for el in root.find("extensions/genie").findall("node"):
+        x0, y0, x1, y1 = (int(v) for v in el.findtext("position").split())
+        chart = el.find("barchart")
+        assert (int(chart.get("width")), int(chart.get("height"))) == (x1 - x0, y1 - y0)
+        comment = el.findtext("comment") or ""
+        found = re.search(r"riskchain names: (\{.*\})", comment)
+        name = json.loads(found.group(1)).get("id", el.get("id")) if found else el.get("id")
+        boxes[name] = (x0, y0, x1, y1)
+    assert sorted(boxes) == sorted(model.names)
+    for i, name in enumerate(model.names):
+        x0, y0, x1, y1 = boxes[name]
+        assert y1 - y0 == 28 + 18 * model.cards[i], name
+        assert 128 <= x1 - x0 <= 240
+        for p in model.parents[i]:
+            assert boxes[model.names[p]][3] < y0, (model.names[p], name)  # cause above
+    items = list(boxes.items())
+    for k, (a, (ax0, ay0, ax1, ay1)) in enumerate(items):
+        for b, (bx0, by0, bx1, by1) in items[k + 1 :]:
+            assert ax1 <= bx0 or bx1 <= ax0 or ay1 <= by0 or by1 <= ay0, (a, b)
+    # the rows, left to right, are graph's layers
+    edges = [(model.names[p], model.names[c]) for c, ps in enumerate(model.parents) for p in ps]
+    layers = g.layout(model.names, edges, {n: (150.0, 60.0) for n in model.names}).layers
+    by_top: dict[int, list[str]] = {}
+    for name, (_, y0, _, _) in sorted(boxes.items(), key=lambda kv: kv[1][0]):
+        by_top.setdefault(y0, []).append(name)
+    assert sorted(by_top.values()) == sorted(list(layer) for layer in layers)
+
+
 def test_net_is_what_hugin_reads(korea):
     data, _ = export_model(korea, "net")
     assert data.startswith("net {\n}\n")

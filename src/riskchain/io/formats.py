@@ -35,6 +35,7 @@ import contextlib
 import gzip
 import json
 import logging
+import math
 import re
 import warnings
 from collections.abc import Iterator, Sequence
@@ -271,18 +272,43 @@ def _labels_note(facts: _Facts, fmt: str, notes: list[str]) -> None:
         notes.append(f"node labels not kept ({fmt} has no place for them)")
 
 
-def _layout(m: CompiledModel) -> list[tuple[int, int]]:
-    """A layered drawing: each node one row below its deepest parent (top-left corners)."""
-    depth = [0] * len(m)
-    for v in m.topological_order():
-        depth[v] = max((depth[p] + 1 for p in m.parents[v]), default=0)
-    seen: dict[int, int] = {}
+# GeNIe draws a node as a bar chart: its name on top, then a row per state (GeNIe's own
+# default, 128 x 64 px, holds a two-state node). Sizes in GeNIe's pixels.
+CHART_TITLE_H = 28
+CHART_ROW_H = 18
+CHART_MIN_W, CHART_MAX_W = 128, 240
+CHART_BAR_W = 100  # a state's bar and its percentage, right of the state's name
+LAYOUT_MARGIN = 20
+
+
+def chart_sizes(facts: _Facts) -> list[tuple[int, int]]:
+    """Each node's GeNIe bar chart ``(width, height)``: tall enough for a row per state,
+    wide enough for its name (within 128-240 px) and its longest state name."""
+    from riskchain.report.graph import text_width
+
+    m = facts.compiled
     out = []
-    for v in range(len(m)):
-        col = seen.get(depth[v], 0)
-        seen[depth[v]] = col + 1
-        out.append((40 + 200 * col, 40 + 110 * depth[v]))
+    for name, states in zip(m.names, m.states):
+        label = facts.labels.get(name, name)
+        need = max(text_width(label, 11.0) + 12, max(text_width(s, 11.0) for s in states) + CHART_BAR_W)
+        width = int(min(max(math.ceil(need), CHART_MIN_W), CHART_MAX_W))
+        out.append((width, CHART_TITLE_H + CHART_ROW_H * len(states)))
     return out
+
+
+def _layout(facts: _Facts) -> list[tuple[int, int, int, int]]:
+    """Each node's box ``(x, y, width, height)``: the bar chart sizes of :func:`chart_sizes`
+    placed by the layered layout ``riskchain graph`` draws with, causes above effects."""
+    from riskchain.report.graph import layout
+
+    m = facts.compiled
+    sizes = chart_sizes(facts)
+    edges = [(m.names[p], m.names[c]) for c, ps in enumerate(m.parents) for p in ps]
+    boxes = layout(m.names, edges, dict(zip(m.names, sizes))).boxes
+    return [
+        (round(boxes[n].x) + LAYOUT_MARGIN, round(boxes[n].y) + LAYOUT_MARGIN, w, h)
+        for n, (w, h) in zip(m.names, sizes)
+    ]
 
 
 def _pgmpy(m: CompiledModel):
@@ -371,11 +397,11 @@ def _net_text(facts: _Facts, notes: list[str]) -> str:
     # pgmpy writes state names between quotes as they are: escape them for Hugin
     states = [[_hugin_string(s)[1:-1] for s in ss] for ss in m.states]
     net = _pgmpy(_renamed(m, ids, states))
-    for i, (x, y) in enumerate(_layout(m)):
-        # pgmpy writes each node attribute as "key = value;"
+    for i, (x, y, w, h) in enumerate(_layout(facts)):
+        # pgmpy writes each node attribute as "key = value;"; Hugin's position is the centre
         attrs = net.nodes[ids[i]]
         attrs["label"] = _hugin_string(facts.labels.get(m.names[i], m.names[i]))
-        attrs["position"] = f"({x + 75} {y + 25})"
+        attrs["position"] = f"({x + w // 2} {y + h // 2})"
         if ids[i] != m.names[i]:
             attrs["riskchain_id"] = _hugin_string(m.names[i])
     worst = _largest_change(m, lambda a: np.round(a, NET_DECIMALS))
@@ -443,13 +469,18 @@ def _xdsl_text(facts: _Facts, notes: list[str]) -> str:
     gnodes = {el.get("id"): el for el in genie.findall("node")}
     for el in gnodes.values():
         genie.remove(el)
-    layout = _layout(m)
+    layout = _layout(facts)
     for v in order:
         el = gnodes[ids[v]]
         name = m.names[v]
         el.find("name").text = facts.labels.get(name, name)  # type: ignore[union-attr]
-        x, y = layout[v]
-        el.find("position").text = f"{x} {y} {x + 150} {y + 50}"  # type: ignore[union-attr]
+        x, y, w, h = layout[v]
+        # the box and the bar chart GeNIe shows in it: the same rectangle
+        el.find("position").text = f"{x} {y} {x + w} {y + h}"  # type: ignore[union-attr]
+        chart = el.find("barchart")
+        if chart is not None:
+            chart.set("width", str(w))
+            chart.set("height", str(h))
         comment = [facts.descriptions.get(name, "").strip()]
         original: dict[str, Any] = {}
         if ids[v] != name:
