@@ -337,15 +337,21 @@ def _progress():
     return update
 
 
-def _plot(path: Path | None, items, targets, model, scale, findings, points) -> None:
+def _plot(
+    path: Path | None, items, targets, model, scale, findings, points, every_state=False
+) -> None:
     """Write the plot of the draws (matplotlib is imported only here). ``findings``
-    and ``points`` give, per item, the observed/forced nodes and the point answers."""
+    and ``points`` give, per item, the observed/forced nodes and the point answers;
+    ``every_state`` draws every state of a target, as ``query`` lists them."""
     if path is None:
         return
     from riskchain.report.plot import plot_uncertainty
 
     fmt = path.suffix.lower().lstrip(".")
-    data = plot_uncertainty(items, targets, model, scale, fmt, findings=findings, points=points)
+    data = plot_uncertainty(
+        items, targets, model, scale, fmt, findings=findings, points=points,
+        every_state=every_state,
+    )  # fmt: skip
     _write(path, data)
     typer.echo(f"wrote {path}", err=True)
 
@@ -447,6 +453,7 @@ def query(
             sc,
             [_findings(result.given, result.do)],
             [result.posteriors],
+            every_state=True,
         )
     return 0
 
@@ -563,7 +570,8 @@ def sensitivity(
                 "no tornado to draw"
             )
 
-        _write(plot, plot_tornado(res, top, fmt=plot.suffix.lower().lstrip(".")))
+        names = {n: q.model.label(n) for n in q.model.nodes}
+        _write(plot, plot_tornado(res, top, fmt=plot.suffix.lower().lstrip("."), labels=names))
         typer.echo(f"wrote {plot}", err=True)
     return 0
 
