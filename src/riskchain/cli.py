@@ -981,33 +981,39 @@ def graph(
     max_table: str = typer.Option(
         "1GiB", "--max-table", metavar="SIZE", help="Memory budget for the computation's tables."
     ),
+    focus: str | None = typer.Option(
+        None,
+        "--focus",
+        metavar="NODE",
+        help="Draw only NODE's neighbourhood: its causes and effects up to --depth steps "
+        "(probabilities still from the whole network; what is left out is listed).",
+    ),
+    depth: int | None = typer.Option(
+        None, "--depth", metavar="K", help="Steps from --focus NODE (default 1: parents and children)."
+    ),
 ) -> int:
     """Draw the network, causes above effects: each node with a bar per state showing its
-    probability under the question; observed and forced nodes marked, cut arrows drawn cut."""
+    probability under the question; observed and forced nodes marked, cut arrows drawn cut,
+    targets marked; a scenario other than the baseline shows each state's change from it."""
     budget = parse_size(max_table)
     ev, dv, lk = _pairs(given, "--given"), _pairs(do, "--do"), _likelihoods(likelihood)
+    if depth is not None and focus is None:
+        raise typer.BadParameter("needs --focus NODE, the node to draw around", param_hint="--depth")
+    if depth is not None and depth < 0:
+        raise typer.BadParameter(f"a number of steps, 0 or more, got {depth}", param_hint="--depth")
     fmt = output.suffix.lower().lstrip(".")
     if fmt not in ("svg", "png", "dot"):
         raise typer.BadParameter(f"'{output}' must end in .svg, .png or .dot", param_hint="-o")
     if output.parent and not output.parent.exists():
         raise UsageError(f"-o {output}: no such folder '{output.parent}'")
-    from riskchain.analysis.scenarios import pose
-    from riskchain.report.graph import graph_view, render
+    from riskchain.report.graph import DEFAULT_DEPTH, graph_question, render
     from riskchain.scales import get_scale
 
     try:
-        q = pose(model, scenario, ev, dv, lk)
-        view = graph_view(
-            q.model,
-            q.given,
-            q.do,
-            q.likelihood,
-            scenario=q.scenario.id if q.scenario is not None else None,
-            description=q.scenario.description if q.scenario is not None else None,
-            own_numbers=q.scenario.sets if q.scenario is not None else (),
-            scale=get_scale(scale.value),
-            max_table=budget,
-        )
+        view = graph_question(
+            model, scenario, ev, dv, lk, scale=get_scale(scale.value), max_table=budget,
+            focus=focus, depth=DEFAULT_DEPTH if depth is None else depth,
+        )  # fmt: skip
     except UsageError as exc:
         raise UsageError(_flag_message(exc)) from None
     _write(output, render(view, fmt))  # type: ignore[arg-type]  # _write takes bytes too

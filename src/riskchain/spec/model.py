@@ -108,12 +108,15 @@ class NodeSpec:
 
     def outcome_states(self) -> tuple[str, ...]:
         """The states a risk table reports: ``adverse`` if given; for a binary node
-        its ``yes`` state (else its second state); for a graded node every state."""
+        the one :func:`riskchain.report.query.reported_state` names (``yes``, ``TRUE``,
+        ``present``, ..., else its second state); for a graded node every state."""
         if self.adverse:
             return self.adverse
         if len(self.states) == 2:
-            yes = [s for s in self.states if s.lower() == "yes"]
-            return (yes[0] if yes else self.states[1],)
+            # one rule for every command (imported here: it lives with the renderers)
+            from riskchain.report.query import reported_state
+
+            return (reported_state(self.states) or self.states[1],)
         return self.states
 
     def impact_of(self, state: str) -> Impact | None:
