@@ -462,6 +462,8 @@ def test_focus_draws_a_neighbourhood_and_says_what_it_left_out(tmp_path, capsys)
         steps = "1 step" if depth == 1 else "2 steps"
         assert f"Focus on Cirrhosis: its causes and effects up to {steps} ({len(want)} of 70 nodes" in head
         assert "Left out: " in head
+        assert [n.id for n in view.nodes if n.focus] == ["Cirrhosis"]
+        assert "focus" in texts(svg_nodes(g.render_svg(view))["Cirrhosis"])
         check_layout([n.id for n in view.nodes], view.edges, layout_of(view))
     # the CLI draws the same, deterministically; a wrong node or depth is one message
     out = tmp_path / "f.svg"

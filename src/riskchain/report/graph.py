@@ -51,6 +51,7 @@ SOFT = "likelihood"
 TAGS = {OBSERVED: "observed", FORCED: "forced (do)", SOFT: "soft evidence"}
 OWN_TAG = "scenario's numbers"
 TARGET_TAG = "target"
+FOCUS_TAG = "focus"
 SCALE_NAMES = {"icd203": "ICD 203", "phia": "PHIA", "kent": "Kent"}
 
 # ----------------------------------------------------------------------------- sizes, in px
@@ -188,6 +189,8 @@ class NodeView:
         compares a scenario with it.
     hidden : (int, int)
         Parents and children of the node left out of a ``focus`` picture.
+    focus : bool
+        The node a ``focus`` picture is drawn around.
     """
 
     id: str
@@ -201,10 +204,12 @@ class NodeView:
     target: bool = False
     baseline: tuple[float, ...] | None = None
     hidden: tuple[int, int] = (0, 0)
+    focus: bool = False
 
     def tags(self) -> list[str]:
-        """The tags on the box, in order: target, the finding, the scenario's numbers."""
-        out = [TARGET_TAG] if self.target else []
+        """The tags on the box, in order: focus, target, the finding, the scenario's numbers."""
+        out = [FOCUS_TAG] if self.focus else []
+        out += [TARGET_TAG] if self.target else []
         out += [TAGS[self.finding]] if self.finding else []
         return out + ([OWN_TAG] if self.own_numbers else [])
 
@@ -350,6 +355,7 @@ def graph_view(
                 name in marked,
                 tuple(before[s] for s in states) if before is not None else None,
                 hidden.get(name, (0, 0)),
+                name == focus,
             )
         )
     keep = set(shown)
@@ -926,6 +932,7 @@ def _tag(x: float, y: float, tag: str) -> list[Any]:
     w = _tag_width(tag)
     fill, stroke, colour = {
         TARGET_TAG: ("#ffffff", BAR, BAR),
+        FOCUS_TAG: (style.tint(BAR, 0.18), None, style.INK),
         TAGS[OBSERVED]: (style.INK, None, "#ffffff"),
         TAGS[FORCED]: (style.EDGE_INK, None, "#ffffff"),  # white text needs the darker shade
         TAGS[SOFT]: ("#ffffff", style.INK, style.INK),
@@ -1064,6 +1071,8 @@ def _legend_items(view: GraphView) -> list[tuple[str, str]]:
     if any(n.word for n in view.nodes):
         name = SCALE_NAMES.get(view.scale, view.scale)
         out.append(("word", f"the {name} estimative word for a two-state node's outcome"))
+    if view.focus is not None:
+        out.append(("focus", "the node the picture is drawn around (--focus)"))
     if any(n.target for n in view.nodes):
         out.append(("target", "a target: an outcome the model or scenario file asks about"))
     if view.baseline is not None:
@@ -1113,6 +1122,7 @@ def _legend(view: GraphView, x0: float, y0: float, width: float) -> tuple[list[A
                 "forced": TAGS[FORCED],
                 "soft": TAGS[SOFT],
                 "target": TARGET_TAG,
+                "focus": FOCUS_TAG,
             }.get(mark, OWN_TAG)
             shapes, w = _tag(0, -9.0, tag), _tag_width(tag)
         full = w + 6 + text_width(text, LEGEND_PX)
