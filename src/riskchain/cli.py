@@ -337,15 +337,21 @@ def _progress():
     return update
 
 
-def _plot(path: Path | None, items, targets, model, scale, findings, points) -> None:
+def _plot(
+    path: Path | None, items, targets, model, scale, findings, points, every_state=False
+) -> None:
     """Write the plot of the draws (matplotlib is imported only here). ``findings``
-    and ``points`` give, per item, the observed/forced nodes and the point answers."""
+    and ``points`` give, per item, the observed/forced nodes and the point answers;
+    ``every_state`` draws every state of a target, as ``query`` lists them."""
     if path is None:
         return
     from riskchain.report.plot import plot_uncertainty
 
     fmt = path.suffix.lower().lstrip(".")
-    data = plot_uncertainty(items, targets, model, scale, fmt, findings=findings, points=points)
+    data = plot_uncertainty(
+        items, targets, model, scale, fmt, findings=findings, points=points,
+        every_state=every_state,
+    )  # fmt: skip
     _write(path, data)
     typer.echo(f"wrote {path}", err=True)
 
@@ -447,6 +453,7 @@ def query(
             sc,
             [_findings(result.given, result.do)],
             [result.posteriors],
+            every_state=True,
         )
     return 0
 
@@ -563,7 +570,8 @@ def sensitivity(
                 "no tornado to draw"
             )
 
-        _write(plot, plot_tornado(res, top, fmt=plot.suffix.lower().lstrip(".")))
+        names = {n: q.model.label(n) for n in q.model.nodes}
+        _write(plot, plot_tornado(res, top, fmt=plot.suffix.lower().lstrip("."), labels=names))
         typer.echo(f"wrote {plot}", err=True)
     return 0
 
@@ -973,33 +981,39 @@ def graph(
     max_table: str = typer.Option(
         "1GiB", "--max-table", metavar="SIZE", help="Memory budget for the computation's tables."
     ),
+    focus: str | None = typer.Option(
+        None,
+        "--focus",
+        metavar="NODE",
+        help="Draw only NODE's neighbourhood: its causes and effects up to --depth steps "
+        "(probabilities still from the whole network; what is left out is listed).",
+    ),
+    depth: int | None = typer.Option(
+        None, "--depth", metavar="K", help="Steps from --focus NODE (default 1: parents and children)."
+    ),
 ) -> int:
     """Draw the network, causes above effects: each node with a bar per state showing its
-    probability under the question; observed and forced nodes marked, cut arrows drawn cut."""
+    probability under the question; observed and forced nodes marked, cut arrows drawn cut,
+    targets marked; a scenario other than the baseline shows each state's change from it."""
     budget = parse_size(max_table)
     ev, dv, lk = _pairs(given, "--given"), _pairs(do, "--do"), _likelihoods(likelihood)
+    if depth is not None and focus is None:
+        raise typer.BadParameter("needs --focus NODE, the node to draw around", param_hint="--depth")
+    if depth is not None and depth < 0:
+        raise typer.BadParameter(f"a number of steps, 0 or more, got {depth}", param_hint="--depth")
     fmt = output.suffix.lower().lstrip(".")
     if fmt not in ("svg", "png", "dot"):
         raise typer.BadParameter(f"'{output}' must end in .svg, .png or .dot", param_hint="-o")
     if output.parent and not output.parent.exists():
         raise UsageError(f"-o {output}: no such folder '{output.parent}'")
-    from riskchain.analysis.scenarios import pose
-    from riskchain.report.graph import graph_view, render
+    from riskchain.report.graph import DEFAULT_DEPTH, graph_question, render
     from riskchain.scales import get_scale
 
     try:
-        q = pose(model, scenario, ev, dv, lk)
-        view = graph_view(
-            q.model,
-            q.given,
-            q.do,
-            q.likelihood,
-            scenario=q.scenario.id if q.scenario is not None else None,
-            description=q.scenario.description if q.scenario is not None else None,
-            own_numbers=q.scenario.sets if q.scenario is not None else (),
-            scale=get_scale(scale.value),
-            max_table=budget,
-        )
+        view = graph_question(
+            model, scenario, ev, dv, lk, scale=get_scale(scale.value), max_table=budget,
+            focus=focus, depth=DEFAULT_DEPTH if depth is None else depth,
+        )  # fmt: skip
     except UsageError as exc:
         raise UsageError(_flag_message(exc)) from None
     _write(output, render(view, fmt))  # type: ignore[arg-type]  # _write takes bytes too
@@ -1099,7 +1113,7 @@ def import_(
     source: Path = typer.Argument(
         ...,
         metavar="FILE",
-        help="A network file, by its ending: .bif, .bif.gz, .xmlbif, .xml, .net, .uai or .xdsl.",
+        help="A network file, by its ending: .bif, .bif.gz, .xmlbif, .bifxml, .xml, .net, .uai or .xdsl.",
     ),
     output: Path = typer.Option(
         ..., "--output", "-o", metavar="MODEL.yaml", help="The model file to write."
@@ -1139,7 +1153,7 @@ def export(
         "--output",
         "-o",
         metavar="FILE.ext",
-        help="The file to write; its ending picks the format: .bif, .bif.gz, .xmlbif or .xml, "
+        help="The file to write; its ending picks the format: .bif, .bif.gz, .xmlbif, .bifxml or .xml, "
         ".net (Hugin), .uai, .xdsl (GeNIe).",
     ),
     force: bool = typer.Option(False, "--force", help="Replace FILE if it exists."),
@@ -1180,31 +1194,36 @@ def main(argv: list[str] | None = None) -> int:
     """Run the CLI; return the exit code (0 ok, 1 a problem in the input, 2 bad usage)."""
     args = list(sys.argv[1:] if argv is None else argv)
     _DEBUG["on"] = "--debug" in args or os.environ.get("RISKCHAIN_DEBUG") == "1"
-    with _warnings_as_lines():
+    with _warnings_printed():
         return _run(args)
 
 
 @contextmanager
-def _warnings_as_lines():
-    """The library's warnings for the user (RiskchainWarning: e.g. a cache folder
-    refused) print as one ``warning: ...`` line each, once per run; others as usual."""
+def _warnings_printed():
+    """Print each of the library's warnings (RiskchainWarning) once, on stderr: a
+    positioned one as ``path:line:col: warning: ...``, others as ``warning: ...``
+    (e.g. a cache folder refused); other warnings are left to Python."""
     import warnings
 
     from riskchain.errors import RiskchainWarning
 
-    shown: set[str] = set()
+    seen: set[str] = set()
     with warnings.catch_warnings():
-        previous = warnings.showwarning
-        warnings.simplefilter("always", RiskchainWarning)
+        shown = warnings.showwarning
 
         def show(message, category, filename, lineno, file=None, line=None):
+            text = str(message)
             if not issubclass(category, RiskchainWarning):
-                previous(message, category, filename, lineno, file, line)
-            elif str(message) not in shown:
-                shown.add(str(message))
-                typer.echo(f"warning: {message}", err=True)
+                shown(message, category, filename, lineno, file, line)
+            elif text not in seen:  # once per file, however often it is read
+                seen.add(text)
+                if ": warning: " not in text.splitlines()[0]:
+                    text = "warning: " + text
+                for part in text.splitlines():
+                    typer.echo(part, err=True)
 
         warnings.showwarning = show
+        warnings.simplefilter("always", RiskchainWarning)
         yield
 
 

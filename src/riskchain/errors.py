@@ -32,14 +32,32 @@ class Diagnostic:
     col: int
     message: str
     hint: str | None = None
+    severity: str = "error"  # or "warning": accepted, but the user is told
 
     def format(self) -> str:
         """Render as ``path:line:col: error: message`` plus an indented hint line."""
         where = f"{self.path}:{self.line}:{self.col}" if self.line else self.path
-        text = f"{where}: error: {self.message}"
+        text = f"{where}: {self.severity}: {self.message}"
         if self.hint:
             text += f"\n    hint: {self.hint}"
         return text
+
+
+class RiskchainWarning(UserWarning):
+    """Something the user should hear about that does not stop the command: a value in
+    a file accepted but changed (a distribution that sums to 1 only within 1e-4 and was
+    renormalized), an unsafe cache folder not used.
+
+    The library issues these with :func:`warnings.warn` (it never prints); the CLI
+    prints each one once, as ``path:line:col: warning: message`` or ``warning: message``.
+    """
+
+
+def warn(diagnostic: Diagnostic) -> None:
+    """Issue ``diagnostic`` (a warning) as a :class:`RiskchainWarning`."""
+    import warnings
+
+    warnings.warn(diagnostic.format(), RiskchainWarning, stacklevel=3)
 
 
 class RiskchainError(Exception):
@@ -64,11 +82,6 @@ class SpecError(RiskchainError):
 
     def lines(self) -> list[str]:
         return [d.format() for d in self.diagnostics]
-
-
-class RiskchainWarning(UserWarning):
-    """Something the user should hear about that does not stop the command (the CLI
-    prints it as one ``warning: ...`` line), e.g. an unsafe cache folder not used."""
 
 
 class UsageError(RiskchainError):

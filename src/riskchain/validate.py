@@ -73,6 +73,7 @@ def validate_file(path: str | Path) -> FileReport:
             )
         spec = build_model(doc, default_id=Path(path).stem)
         compile_spec(spec)
+        spec.issue_warnings()
     except SpecError as exc:
         return FileReport(name, "model", list(exc.diagnostics))
     n = len(spec.nodes)

@@ -16,12 +16,30 @@ from riskchain.report.text import (
 )
 from riskchain.scales import DEFAULT_SCALE, Scale
 
+# Two-state nodes whose states are one of these pairs (any case, either order) report
+# the first word: "present" of present/absent, "TRUE" of TRUE/FALSE, as "yes" of yes/no.
+POSITIVE_PAIRS = (
+    ("yes", "no"),
+    ("true", "false"),
+    ("present", "absent"),
+    ("positive", "negative"),
+    ("1", "0"),
+)
+
 
 def reported_state(states: tuple[str, ...] | list[str]) -> str | None:
-    """The state a binary node's estimative term describes: ``yes`` if it has one
-    (any case), else the second state (the one a scalar ``p`` gives)."""
+    """The state a binary node's estimative term describes, the one every command
+    reports for it: the positive word of a pair in :data:`POSITIVE_PAIRS` (``yes`` of
+    yes/no, ``TRUE`` of TRUE/FALSE, ``present`` of present/absent, ``positive`` of
+    positive/negative, ``1`` of 1/0; any case, either order); else ``yes`` if the
+    node has one; else the second state (the one a scalar ``p`` gives). None for a
+    node with more than two states."""
     if len(states) != 2:
         return None
+    low = [s.lower() for s in states]
+    for pos, neg in POSITIVE_PAIRS:
+        if sorted(low) == sorted((pos, neg)):
+            return states[low.index(pos)]
     for s in states:
         if s.lower() == "yes":
             return s

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from riskchain.errors import SpecError, UsageError, suggest
+from riskchain.errors import SpecError, UsageError, suggest, warn
 from riskchain.spec.model import (
     FORMAT_VERSION,
     ModelSpec,
@@ -252,6 +252,9 @@ def build_scenarios(doc: Document, path: Path) -> ScenarioFile:
             baseline = value
     if ctx.diagnostics:
         raise SpecError(sorted(ctx.diagnostics, key=lambda d: (d.path != ctx.path, d.line, d.col)))
+    note = ctx.sum_warning()  # numbers of 'set:' renormalized
+    if note is not None:
+        warn(note)
     return ScenarioFile(
         doc.path, model_path, model, title, description, targets, baseline, scenarios
     )
