@@ -6,7 +6,11 @@ import csv
 import io
 import json
 import math
-from collections.abc import Sequence
+import textwrap
+from collections.abc import Iterable, Sequence
+
+# glues the words of a phrase that must not be split across lines ("likely [55–80%]")
+_NBSP = "\u00a0"
 
 
 def pct(p: float) -> str:
@@ -93,16 +97,99 @@ def align(
     rows: Sequence[Sequence[str]], header: Sequence[str], right: Sequence[int] = ()
 ) -> list[str]:
     """Plain-text table: columns padded to width, two spaces apart, a rule under the header."""
-    table = [list(header), *[list(r) for r in rows]]
-    widths = [max(len(r[i]) for r in table) for i in range(len(header))]
+    return fit(rows, header, width=1 << 30, right=right)
 
-    def fmt(r: list[str]) -> str:
-        cells = [
-            c.rjust(w) if i in right else c.ljust(w) for i, (c, w) in enumerate(zip(r, widths))
-        ]
-        return "  ".join(cells).rstrip()
 
-    return [fmt(table[0]), "  ".join("-" * w for w in widths), *(fmt(r) for r in table[1:])]
+def wrap(
+    text: str,
+    width: int,
+    indent: str = "",
+    hang: str | None = None,
+    keep: Iterable[str] = (),
+) -> list[str]:
+    """``text`` as lines of at most ``width`` characters (a word longer than that keeps
+    its line), the first prefixed by ``indent``, the others by ``hang`` (default: as
+    many spaces). Phrases in ``keep`` are never split (a word with its range)."""
+    hang = " " * len(indent) if hang is None else hang
+    lines = textwrap.wrap(
+        _glue(text, keep),
+        max(width, len(indent) + 1),
+        initial_indent=indent,
+        subsequent_indent=hang,
+        break_long_words=False,
+        break_on_hyphens=False,
+    )
+    return [x.replace(_NBSP, " ") for x in lines] or [indent.rstrip()]
+
+
+def _glue(text: str, keep: Iterable[str]) -> str:
+    for phrase in sorted(set(keep), key=len, reverse=True):
+        if " " in phrase:
+            text = text.replace(phrase, phrase.replace(" ", _NBSP))
+    return text
+
+
+def fit(
+    rows: Sequence[Sequence[str]],
+    header: Sequence[str],
+    width: int,
+    right: Sequence[int] = (),
+    wrap_col: int | None = None,
+    indent: str = "",
+    keep: Iterable[str] = (),
+) -> list[str]:
+    """:func:`align` within ``width`` characters: when the table is wider, the cells of
+    column ``wrap_col`` are wrapped onto continuation lines (phrases in ``keep`` whole).
+    A table that cannot be narrowed that far is as narrow as its longest words allow."""
+    return fit_blocks([rows], header, width, right, wrap_col, indent, keep)[0]
+
+
+def fit_blocks(
+    blocks: Sequence[Sequence[Sequence[str]]],
+    header: Sequence[str],
+    width: int,
+    right: Sequence[int] = (),
+    wrap_col: int | None = None,
+    indent: str = "",
+    keep: Iterable[str] = (),
+) -> list[list[str]]:
+    """:func:`fit` for several tables with the same columns, aligned alike (one list of
+    lines, header and rule included, per block). A row one cell longer than the header
+    has a note: its last cell, printed on a line of its own under the row, from the
+    second column on (it takes no column's width)."""
+    keep = list(keep)
+    n = len(header)
+    everything = [list(header), *[list(r)[:n] for b in blocks for r in b]]
+    widths = [max(len(r[i]) for r in everything) for i in range(len(header))]
+    total = len(indent) + sum(widths) + 2 * (len(widths) - 1)
+    room = None
+    if wrap_col is not None and total > width:
+        words = [w for r in everything[1:] for w in _glue(r[wrap_col], keep).split()]
+        room = max(
+            width - (total - widths[wrap_col]),
+            len(header[wrap_col]),
+            *(len(w) for w in words or [""]),
+        )
+        widths[wrap_col] = room
+
+    def fmt(r: Sequence[str]) -> str:
+        out = [c.rjust(w) if i in right else c.ljust(w) for i, (c, w) in enumerate(zip(r, widths))]
+        return (indent + "  ".join(out)).rstrip()
+
+    out = []
+    for block in blocks:
+        lines = [fmt(header), indent + "  ".join("-" * w for w in widths)]
+        for r in block:
+            cells = [[c] for c in r[:n]]
+            if room is not None:
+                cells[wrap_col] = wrap(r[wrap_col], room, keep=keep)  # type: ignore[index]
+            for k in range(max(len(c) for c in cells)):
+                lines.append(fmt([c[k] if k < len(c) else "" for c in cells]))
+            if len(r) > n and r[n]:
+                lead = indent + " " * (widths[0] + 2)
+                lines += wrap(r[n], width, lead, keep=keep)
+        out.append(lines)
+    return out
 
 
 def markdown_table(
