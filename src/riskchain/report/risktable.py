@@ -18,7 +18,7 @@ from riskchain.report.text import (
     pct_in_band,
     prob,
     spans,
-    wrap,
+    wrap_text,
 )
 from riskchain.scales import Scale, format_range
 from riskchain.spec.scenario import Scenario
@@ -213,10 +213,12 @@ def _header(table: RiskTable) -> list[str]:
     ]
 
 
-def _keep(scale: Scale) -> list[str]:
-    """Phrases a line break must not split: each term with its range, and 'x: none'."""
+def _keep(scale: Scale, ranges: bool = True) -> list[str]:
+    """Phrases a line break must not split: each term (with its range, unless a narrow
+    cell may put the range on the next line) and 'x: none'."""
     nothing = [f"{k}: none" for k in ("forced", "likelihood", "set")]
-    return [b.label() for b in scale.bands] + [b.term for b in scale.bands] + nothing
+    labels = [b.label() for b in scale.bands] if ranges else []
+    return labels + [b.term for b in scale.bands] + nothing
 
 
 # ----------------------------------------------------------------------------- risk table
@@ -325,7 +327,7 @@ def _block_head(row) -> str:
 
 def _text(table: RiskTable, header, body, right, layout: str, width: int) -> str:
     keep = _keep(table.scale)
-    out = [x for line in _header(table) for x in wrap(line, width)]
+    out = [x for line in _header(table) for x in wrap_text(line, width)]
     out += ["", "scenarios:"]
     scen = _scenario_lines(table.run)
     pad = max(len(sid) for sid, _ in scen)
@@ -333,20 +335,21 @@ def _text(table: RiskTable, header, body, right, layout: str, width: int) -> str
         first = f"  {sid.ljust(pad)}  "
         for k, text in enumerate(lines):
             lead = first if k == 0 else " " * len(first)
-            out += wrap(text, width, lead, " " * (len(first) + 2), keep=keep)
+            out += wrap_text(text, width, lead, " " * (len(first) + 2), keep=keep)
     out.append("")
     if layout == "wide":
         out += [*align(body, header, right=right), ""]
     else:
         blocks = list(_long_blocks(table))
         head, rcols = blocks[0][1], blocks[0][3]
-        lines = fit_blocks([b[2] for b in blocks], head, width, rcols, 2, "  ", keep)
+        cells = _keep(table.scale, ranges=False)  # a word's range may go under it
+        lines = fit_blocks([b[2] for b in blocks], head, width, rcols, (1, 3, 2), "  ", cells)
         for (row, *_), block in zip(blocks, lines):
-            out += wrap(row.label, width)
-            out += wrap(_block_head(row), width, "  ")
+            out += wrap_text(row.label, width)
+            out += wrap_text(_block_head(row), width, "  ")
             out += [*block, ""]
     for note in _notes(table):
-        out += wrap(note, width, "* ", "  ", keep=keep)
+        out += wrap_text(note, width, "* ", "  ", keep=keep)
     return "\n".join(out) + "\n"
 
 
@@ -702,14 +705,14 @@ def render_run(
                     est = band.label() if band else "(between terms)"
                 shown = pct(p) if p is not None else "n/a"
                 lo = hi = mean = None
+                note = ""
                 if u is not None:
                     lo, hi = u.interval(node, state)
                     mean = u.mean(node, state)
                     if not finding:
                         shown += " " + interval_like(lo, hi, shown)
                         wide = spans(lo, hi, scale) if est else None
-                        if wide:
-                            est += f"; interval {wide}"
+                        note = f"interval {wide}" if wide else ""
                 rows.append(
                     {
                         "sid": res.id,
@@ -722,6 +725,7 @@ def render_run(
                         "hi": hi,
                         "mean": mean,
                         "finding": finding,
+                        "note": note,  # where the interval's ends fall under other words
                     }
                 )
     if fmt == "csv":
@@ -733,7 +737,7 @@ def render_run(
                     r["node"],
                     r["state"],
                     *(_g(r[k]) for k in ["p", *extra]),
-                    r["est"],
+                    "; ".join(x for x in (r["est"], r["note"]) if x),
                     r["finding"],
                 ]
                 for r in rows
@@ -750,6 +754,7 @@ def render_run(
             r["state"],
             r["shown"],
             r["est"],
+            r["note"],
         ])  # fmt: skip
         last = (sid, node)
     header = [
@@ -767,21 +772,23 @@ def render_run(
         for sid, lines in scen:
             out.append(f"- **{sid}** — {lines[0]}  ")
             out += [f"  {x}  " for x in lines[1:]]
-        out += ["", *markdown_table(body, header, right=[3])]
+        md = [[*r[:4], "; ".join(x for x in r[4:] if x)] for r in body]
+        out += ["", *markdown_table(md, header, right=[3])]
         if notes:
             out += ["", *[f"- {x}" for x in notes]]
         return "\n".join(out) + "\n"
     keep = _keep(scale)
-    out = [*wrap(title, width), ""]
+    out = [*wrap_text(title, width), ""]
     pad = max(len(sid) for sid, _ in scen)
     for sid, lines in scen:
         first = f"{sid.ljust(pad)}  "
         for k, text in enumerate(lines):
             lead = first if k == 0 else " " * len(first)
-            out += wrap(text, width, lead, " " * (len(first) + 2), keep=keep)
-    out += ["", *fit(body, header, width, right=[3], wrap_col=4, keep=keep)]
+            out += wrap_text(text, width, lead, " " * (len(first) + 2), keep=keep)
+    cells = _keep(scale, ranges=False)  # a word's range may go under it, in its cell
+    out += ["", *fit(body, header, width, right=[3], wrap=(4, 3, 1), keep=cells)]
     if notes:
-        out += ["", *[x for n in notes for x in wrap(n, width, keep=keep)]]
+        out += ["", *[x for n in notes for x in wrap_text(n, width, keep=keep)]]
     return "\n".join(out) + "\n"
 
 

@@ -6,6 +6,7 @@ import csv
 import io
 import json
 import math
+import re
 import textwrap
 from collections.abc import Iterable, Sequence
 
@@ -100,7 +101,7 @@ def align(
     return fit(rows, header, width=1 << 30, right=right)
 
 
-def wrap(
+def wrap_text(
     text: str,
     width: int,
     indent: str = "",
@@ -126,7 +127,9 @@ def _glue(text: str, keep: Iterable[str]) -> str:
     for phrase in sorted(set(keep), key=len, reverse=True):
         if " " in phrase:
             text = text.replace(phrase, phrase.replace(" ", _NBSP))
-    return text
+    # an interval stays whole, and a number keeps its unit
+    text = re.sub(r"\[[^\]]*\]", lambda m: m.group(0).replace(" ", _NBSP), text)
+    return re.sub(r"(?<=\d) pp\b", _NBSP + "pp", text)
 
 
 def fit(
@@ -134,14 +137,15 @@ def fit(
     header: Sequence[str],
     width: int,
     right: Sequence[int] = (),
-    wrap_col: int | None = None,
+    wrap: Sequence[int] = (),
     indent: str = "",
     keep: Iterable[str] = (),
 ) -> list[str]:
     """:func:`align` within ``width`` characters: when the table is wider, the cells of
-    column ``wrap_col`` are wrapped onto continuation lines (phrases in ``keep`` whole).
-    A table that cannot be narrowed that far is as narrow as its longest words allow."""
-    return fit_blocks([rows], header, width, right, wrap_col, indent, keep)[0]
+    the columns in ``wrap`` (narrowed in that order) are wrapped onto continuation lines,
+    phrases in ``keep`` and intervals ``[...]`` whole. A table that cannot be narrowed
+    that far is as narrow as its longest words allow."""
+    return fit_blocks([rows], header, width, right, wrap, indent, keep)[0]
 
 
 def fit_blocks(
@@ -149,7 +153,7 @@ def fit_blocks(
     header: Sequence[str],
     width: int,
     right: Sequence[int] = (),
-    wrap_col: int | None = None,
+    wrap: Sequence[int] = (),
     indent: str = "",
     keep: Iterable[str] = (),
 ) -> list[list[str]]:
@@ -160,17 +164,19 @@ def fit_blocks(
     keep = list(keep)
     n = len(header)
     everything = [list(header), *[list(r)[:n] for b in blocks for r in b]]
-    widths = [max(len(r[i]) for r in everything) for i in range(len(header))]
-    total = len(indent) + sum(widths) + 2 * (len(widths) - 1)
-    room = None
-    if wrap_col is not None and total > width:
-        words = [w for r in everything[1:] for w in _glue(r[wrap_col], keep).split()]
-        room = max(
-            width - (total - widths[wrap_col]),
-            len(header[wrap_col]),
-            *(len(w) for w in words or [""]),
-        )
-        widths[wrap_col] = room
+    widths = [max(len(r[i]) for r in everything) for i in range(n)]
+    excess = len(indent) + sum(widths) + 2 * (n - 1) - width
+    narrowed: set[int] = set()
+    for col in wrap:
+        if excess <= 0:
+            break
+        words = [w for r in everything[1:] for w in _glue(r[col], keep).split(" ")]
+        least = max(len(header[col]), *(len(w) for w in words or [""]))
+        cut = min(excess, max(widths[col] - least, 0))
+        if cut:
+            widths[col] -= cut
+            excess -= cut
+            narrowed.add(col)
 
     def fmt(r: Sequence[str]) -> str:
         out = [c.rjust(w) if i in right else c.ljust(w) for i, (c, w) in enumerate(zip(r, widths))]
@@ -180,16 +186,21 @@ def fit_blocks(
     for block in blocks:
         lines = [fmt(header), indent + "  ".join("-" * w for w in widths)]
         for r in block:
-            cells = [[c] for c in r[:n]]
-            if room is not None:
-                cells[wrap_col] = wrap(r[wrap_col], room, keep=keep)  # type: ignore[index]
+            cells = [
+                _wrap_cell(c, widths[i], keep) if i in narrowed else [c]
+                for i, c in enumerate(r[:n])
+            ]
             for k in range(max(len(c) for c in cells)):
                 lines.append(fmt([c[k] if k < len(c) else "" for c in cells]))
             if len(r) > n and r[n]:
                 lead = indent + " " * (widths[0] + 2)
-                lines += wrap(r[n], width, lead, keep=keep)
+                lines += wrap_text(r[n], width, lead, keep=keep)
         out.append(lines)
     return out
+
+
+def _wrap_cell(text: str, width: int, keep: list[str]) -> list[str]:
+    return wrap_text(text, width, keep=keep) if len(text) > width else [text]
 
 
 def markdown_table(
