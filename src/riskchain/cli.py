@@ -892,8 +892,12 @@ def table(
     strength: float | None = _strength_option(),
     plot: Path | None = _plot_option(),
 ) -> int:
-    """The risk table: each target outcome under each scenario, with its estimative word and
-    its change against the baseline; laid out wide or long to fit the terminal."""
+    """The risk table of a scenario file, laid out to fit the terminal.
+
+    For each target outcome under each scenario: the probability, its estimative word with its
+    range, and the change against the baseline scenario; observed and forced outcomes are
+    labelled so.
+    """
     import datetime as dt
 
     draws = _draw_settings(samples, seed, level, strength, plot)

@@ -31,6 +31,7 @@ from riskchain.analysis.scenarios import run_scenarios
 from riskchain.analysis.uncertainty import DrawOptions
 from riskchain.cli import main
 from riskchain.report.risktable import render_risk_table as _render
+from riskchain.scales import get_scale
 
 
 def render_risk_table(t, fmt: str = "table") -> str:
@@ -38,7 +39,6 @@ def render_risk_table(t, fmt: str = "table") -> str:
     (the long layout is tested in tests/report/test_risktable_golden.py)."""
     return _render(t, fmt, layout="wide")
 
-from riskchain.scales import get_scale
 
 @pytest.fixture(autouse=True)
 def _unwrapped(monkeypatch):

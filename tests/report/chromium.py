@@ -13,6 +13,8 @@ A desktop window cannot be narrower than 500 px, so a phone's 390 px is emulated
 from __future__ import annotations
 
 import base64
+import contextlib
+import fcntl
 import json
 import os
 import select
@@ -49,9 +51,14 @@ class Browser:
         self._read, from_child = os.pipe()  # Chromium writes on fd 4, we read
 
         def fds() -> None:  # in the child: put the pipe ends where Chromium expects them
-            a, b = os.dup(to_child), os.dup(from_child)  # above 4: dup2 cannot clobber them
+            # copies above 4 first, so that neither dup2 clobbers the other's source (and a
+            # dup2 onto itself would leave the descriptor closed on exec)
+            a = fcntl.fcntl(to_child, fcntl.F_DUPFD, 10)
+            b = fcntl.fcntl(from_child, fcntl.F_DUPFD, 10)
             os.dup2(a, 3)
             os.dup2(b, 4)
+            os.set_inheritable(3, True)
+            os.set_inheritable(4, True)
 
         self.proc = subprocess.Popen(
             [CHROMIUM, *FLAGS, f"--user-data-dir={self.profile}", "about:blank"],
@@ -81,10 +88,8 @@ class Browser:
         self.close()
 
     def close(self) -> None:
-        try:
+        with contextlib.suppress(Exception):  # it may close its pipe before answering
             self.call("Browser.close")
-        except Exception:
-            pass
         try:
             self.proc.wait(timeout=10)
         except subprocess.TimeoutExpired:

@@ -705,9 +705,10 @@ def test_html_is_well_formed_and_self_contained(capsys, extra):
     assert body.count("<td") == 9 * ids * per
     assert body.count('<th scope="row">') == 9 * ids
     assert body.count('<th scope="rowgroup"') == 9
-    assert "<caption>" in out and out.count('<th scope="col">') + out.count(
-        '<th scope="col" class="num">'
-    ) == 1 + per  # scenario, then p, estimate, Δ (and the NRR band)
+    assert (
+        "<caption>" in out
+        and out.count('<th scope="col">') + out.count('<th scope="col" class="num">') == 1 + per
+    )  # scenario, then p, estimate, Δ (and the NRR band)
 
 
 # ----------------------------------------------------------------------------- change one line
@@ -858,7 +859,7 @@ def test_output_format_from_the_file_ending(capsys, tmp_path, suffix):
     plain-text table."""
     _, printed, _ = run(capsys, "table", SCEN, "--date", DATE, "-f", suffix)
     target = tmp_path / f"t.{suffix}"
-    code, out, err = run(capsys, "table", SCEN, "--date", DATE, "-o", target)
+    code, _, err = run(capsys, "table", SCEN, "--date", DATE, "-o", target)
     assert code == 0, err
     assert target.read_text() == printed
     if suffix == "json":
@@ -869,7 +870,7 @@ def test_output_format_contradiction_is_a_usage_error(capsys, tmp_path):
     """``-f md -o t.html``: exit 2 naming --format, nothing written; a matching or an
     unknown ending is fine."""
     target = tmp_path / "t.html"
-    code, out, err = run(capsys, "table", SCEN, "-f", "md", "-o", target)
+    code, _, err = run(capsys, "table", SCEN, "-f", "md", "-o", target)
     assert code == 2
     assert "--format" in err and "t.html" in err and "Traceback" not in err
     assert not target.exists()

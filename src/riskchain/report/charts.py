@@ -54,7 +54,7 @@ def plot_scenarios(
         label_w = min(2.0, 0.3 + 0.075 * max(len(sid) for sid in ids))  # the scenario names
         cols = max(1, min(3, len(rows), int((width - label_w) // 2.6)))
         nrow = -(-len(rows) // cols)
-        panel_h = 0.2 * len(ids) + 0.75
+        panel_h = 0.15 * len(ids) + 0.6  # 8 scenarios in 3 rows fit a landscape page
         height = (0.45 if title else 0.15) + nrow * panel_h + 0.35
         fig = Figure(figsize=(width, height), dpi=style.DPI, layout="constrained")
         grid = fig.subplots(nrow, cols, squeeze=False, sharey=True)

@@ -55,7 +55,9 @@ dt{margin-top:.5rem}
 @media print{
   body{max-width:none;padding:0;font-size:10pt}
   h2{break-after:avoid} figure,.bluf,tr{break-inside:avoid}
-  .fig{overflow:visible} .fig svg{min-width:0 !important}
+  .fig{overflow:visible}
+  .fig svg{min-width:0 !important;max-height:150mm}
+  dt{break-after:avoid} dd{break-inside:avoid} table:not(.risk){break-inside:avoid}
   a.full{display:none}
   .bluf{print-color-adjust:exact;-webkit-print-color-adjust:exact}
 }
@@ -428,7 +430,9 @@ def markdown_to_html(md: str, shift: int = 0) -> str:
                 block.append([c.strip() for c in lines[i].strip().strip("|").split("|")])
                 i += 1
             head, body = block[0], block[2:]
-            out.append("<table><thead><tr>" + "".join(f"<th>{_inline(c)}</th>" for c in head))
+            out.append(
+                "<table><thead><tr>" + "".join(f'<th scope="col">{_inline(c)}</th>' for c in head)
+            )
             out.append("</tr></thead><tbody>")
             for row in body:
                 out.append("<tr>" + "".join(f"<td>{_inline(c)}</td>" for c in row) + "</tr>")
