@@ -934,3 +934,17 @@ def test_run_words_every_state_of_a_graded_node(capsys, monkeypatch):
         word = {0.05: "very unlikely", 0.2: "unlikely", 0.45: "roughly even chance"}
         expect = next(w for edge, w in sorted(word.items(), reverse=True) if p >= edge)
         assert f"{expect} [" in line, line
+
+
+@pytest.mark.parametrize("layout", ["wide", "long"])
+def test_scenario_format_doc_layout_excerpts_are_current(capsys, layout):
+    """docs/scenario-format.md shows the first lines of a table in each layout: they are
+    consecutive lines of what the command prints today."""
+    doc = (ROOT / "docs" / "scenario-format.md").read_text()
+    block = re.search(rf"<!-- layout:{layout} -->\n  ```text\n(.*?)\n  ```", doc, re.S).group(1)
+    lines = [x[2:] for x in block.splitlines()]
+    command, excerpt = lines[0], "\n".join(lines[1:])
+    assert command.startswith("$ riskchain table ")
+    code, out, _ = run(capsys, *command.split()[2:])
+    assert code == 0
+    assert excerpt in out
