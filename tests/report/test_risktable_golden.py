@@ -934,6 +934,10 @@ def test_run_words_every_state_of_a_graded_node(capsys, monkeypatch):
         word = {0.05: "very unlikely", 0.2: "unlikely", 0.45: "roughly even chance"}
         expect = next(w for edge, w in sorted(word.items(), reverse=True) if p >= edge)
         assert f"{expect} [" in line, line
+    # a number is never shown outside the range of the word beside it (79.97%, not 80.0%)
+    code, out, _ = run(capsys, "run", SCEN, "-s", "reported", "-t", "nk_troops_in_combat")
+    yes = next(x for x in out.splitlines() if re.search(r"\byes\s+\d", x))
+    assert "79.97%" in yes and "likely [55–80%]" in yes, yes
 
 
 @pytest.mark.parametrize("layout", ["wide", "long"])

@@ -698,12 +698,14 @@ def render_run(
             for state in states:
                 p = res.posteriors[node][state] if res.posteriors is not None else None
                 est = ""
+                shown = pct(p) if p is not None else "n/a"
                 if p is not None and finding:
                     est = finding if p == 1 else ""
                 elif p is not None and state in worded:
                     band = scale.classify(p)
                     est = band.label() if band else "(between terms)"
-                shown = pct(p) if p is not None else "n/a"
+                    # never 80.0% beside likely [55–80%]: as many decimals as the band needs
+                    shown = pct_in_band(p, band.output_range() if band else None)
                 lo = hi = mean = None
                 note = ""
                 if u is not None:
