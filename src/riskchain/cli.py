@@ -790,7 +790,7 @@ def run(
 
     result = run_scenarios(scenarios, scenario or None, target or None, draws=draws)
     sc = get_scale(scale.value)
-    typer.echo(render_run(result, fmt.value, sc), nl=False)
+    typer.echo(render_run(result, fmt.value, sc, _width(True)), nl=False)
     _warn_impossible(result)
     _warn_run_conflicts(result)
     _plot_run(plot, result, sc)
@@ -816,16 +816,70 @@ def _findings(given, do) -> dict[str, str]:
     return {**dict.fromkeys(given, "observed"), **dict.fromkeys(do, "forced")}
 
 
+class Layout(str, Enum):
+    auto = "auto"
+    wide = "wide"
+    long = "long"
+
+
+# the format a file's ending asks for (``table -o FILE`` without --format)
+_SUFFIX_FORMATS = {
+    ".html": "html", ".htm": "html", ".json": "json", ".csv": "csv", ".md": "md",
+    ".markdown": "md", ".txt": "table",
+}  # fmt: skip
+
+
+def _table_format(fmt: TableFormat | None, output: Path | None) -> str:
+    """--format, else the format of -o's ending, else plain text; a contradiction between
+    the two is a usage error."""
+    wanted = _SUFFIX_FORMATS.get(output.suffix.lower()) if output is not None else None
+    if fmt is None:
+        return wanted or "table"
+    if wanted is not None and wanted != fmt.value:
+        raise typer.BadParameter(
+            f"'{fmt.value}' contradicts -o {output}, whose ending asks for {wanted}; "
+            "drop --format or change the file's ending",
+            param_hint="--format",
+        )
+    return fmt.value
+
+
+def _width(to_terminal: bool) -> int:
+    """The width to fit: $COLUMNS, else the terminal's, else (a pipe or a file) 100."""
+    import shutil
+
+    from riskchain.report.risktable import DEFAULT_WIDTH
+
+    columns = os.environ.get("COLUMNS", "")
+    if columns.isdigit() and int(columns) > 0:
+        return int(columns)
+    if to_terminal and sys.stdout.isatty():
+        return shutil.get_terminal_size((DEFAULT_WIDTH, 24)).columns
+    return DEFAULT_WIDTH
+
+
 @app.command()
 def table(
     scenarios: Path = typer.Argument(..., metavar="SCENARIOS", help="A scenario file."),
-    fmt: TableFormat = typer.Option(TableFormat.table, "--format", "-f", help="Output format."),
+    fmt: TableFormat | None = typer.Option(
+        None,
+        "--format",
+        "-f",
+        help="Output format (default: from -o's ending, .html .json .csv .md; else table).",
+    ),
     output: Path | None = typer.Option(
         None,
         "--output",
         "-o",
         metavar="FILE",
         help="Write to FILE (atomically) instead of the terminal.",
+    ),
+    layout: Layout = typer.Option(
+        Layout.auto,
+        "--layout",
+        help="table and md: wide (a column group per scenario), long (a block per outcome, "
+        "a row per scenario) or auto (wide when it fits $COLUMNS or the terminal, else long; "
+        "100 columns when neither is known).",
     ),
     scale: ScaleName = typer.Option(ScaleName.icd203, "--scale", help="Scale of estimative words."),
     scenario: list[str] = typer.Option(
@@ -847,7 +901,12 @@ def table(
     strength: float | None = _strength_option(),
     plot: Path | None = _plot_option(),
 ) -> int:
-    """The risk table: one row per target outcome, one column group per scenario."""
+    """The risk table of a scenario file, laid out to fit the terminal.
+
+    For each target outcome under each scenario: the probability, its estimative word with its
+    range, and the change against the baseline scenario; observed and forced outcomes are
+    labelled so.
+    """
     import datetime as dt
 
     draws = _draw_settings(samples, seed, level, strength, plot)
@@ -861,14 +920,17 @@ def table(
             ) from None
     if output is not None and output.parent and not output.parent.exists():
         raise UsageError(f"-o {output}: no such folder '{output.parent}'")
+    _table_format(fmt, output)  # a contradiction is refused before any work
     from riskchain.analysis.risktable import risk_table
     from riskchain.analysis.scenarios import run_scenarios
     from riskchain.report.risktable import render_risk_table
     from riskchain.scales import get_scale
 
+    kind = _table_format(fmt, output)
     result = run_scenarios(scenarios, scenario or None, include_baseline=True, draws=draws)
     sc = get_scale(scale.value)
-    text = render_risk_table(risk_table(result, sc, produced, bands), fmt.value)
+    table_ = risk_table(result, sc, produced, bands)
+    text = render_risk_table(table_, kind, layout.value, _width(output is None))
     if output is None:
         typer.echo(text, nl=False)
     else:
@@ -933,16 +995,13 @@ def report(
         raise UsageError(f"-o {path}: no such folder '{path.parent}'")
     from riskchain.analysis.report import build_report
     from riskchain.report.html import render_report
-    from riskchain.report.query import uncertainty_lines
     from riskchain.scales import get_scale
 
     try:
         rep = build_report(scenarios, node, state, get_scale(scale.value), produced, draws, budget)
     except UsageError as exc:
         raise UsageError(_flag_message(exc)) from None
-    base = rep.run.result(rep.run.baseline)
-    note = " ".join(uncertainty_lines(base.uncertainty)) if base.uncertainty else None
-    _write(path, render_report(rep, note))
+    _write(path, render_report(rep))
     typer.echo(f"wrote {path}", err=True)
     return 0
 
