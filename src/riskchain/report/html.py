@@ -24,7 +24,7 @@ from riskchain.scales import format_range
 
 _CSS = """
 body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#1a1a1a;
-  margin:0 auto;max-width:1100px;padding:1.5rem 2rem;line-height:1.45}
+  margin:0 auto;max-width:1100px;padding:1.5rem 2rem;line-height:1.45;overflow-wrap:break-word}
 h1{font-size:1.6rem;margin-bottom:.2rem} h2{margin-top:2.2rem;border-bottom:1px solid #bbb}
 h3{margin-top:1.4rem}
 .meta{color:#444;margin:.15rem 0}
