@@ -127,7 +127,8 @@ def _contributions(res: ExplainResult) -> list[str]:
     lead = "**What the findings contribute.** "
     if top.change is not None:
         lead += (
-            f"The finding that matters most is {md_code(f'{top.node}={top.value}')} ({top.kind}): without "
+            f"The finding that matters most is {md_code(f'{top.node}={top.value}')} "
+            f"({top.kind}): without "
             f"it P would be {_p(res, top.p_without)}, {_word(res, top.p_without)}; "
             f"with it, {_pp(top.change)}."
         )
@@ -174,8 +175,9 @@ def _assumptions(res: ExplainResult) -> list[str]:
                 f"{pct(par.threshold_p)}."
             )
         out.append(
-            f"- {md_text(par.name)} of {_node(res, par.node)}{written}: from {_g(par.interval[0])} to "
-            f"{_g(par.interval[1])} ({md_text(par.interval_source)}) moves P from {pct(par.low)} to "
+            f"- {md_text(par.name)} of {_node(res, par.node)}{written}: "
+            f"from {_g(par.interval[0])} to {_g(par.interval[1])} "
+            f"({md_text(par.interval_source)}) moves P from {pct(par.low)} to "
             f"{pct(par.high)}.{cross}"
         )
     return out
@@ -239,7 +241,8 @@ def _shifts(res: ExplainResult) -> list[str]:
             approx = "about " if not d["exact"] else ""
             written = f", written {md_code(d['written'])}" if d.get("written") else ""
             out.append(
-                f"- {md_text(s.what)} of {_node(res, s.node)} at {approx}{_g(d['threshold'])} instead of "
+                f"- {md_text(s.what)} of {_node(res, s.node)} "
+                f"at {approx}{_g(d['threshold'])} instead of "
                 f"{_g(d['value'])}{written} (its plausible range: "
                 f"{_g(d['interval'][0])}–{_g(d['interval'][1])}): {then}."
             )
@@ -251,7 +254,8 @@ def _shifts(res: ExplainResult) -> list[str]:
             )
         else:
             out.append(
-                f"- Withdrawing the finding {md_code(f'{s.node}={s.what}')}: P would be {_p(res, s.p)}, "
+                f"- Withdrawing the finding {md_code(f'{s.node}={s.what}')}: "
+                f"P would be {_p(res, s.p)}, "
                 f"{s.term or 'between terms'}."
             )
     return out
@@ -269,7 +273,8 @@ def render_explain(
     if fmt == "json":
         return json_text(res.to_json())
     spec = res.model.spec
-    title = f"## Why P({res.target} = {md_text(res.state)}) is {_p(res, res.p)}: {_word(res, res.p)}"
+    outcome = f"P({res.target} = {md_text(res.state)})"
+    title = f"## Why {outcome} is {_p(res, res.p)}: {_word(res, res.p)}"
     out = [
         title,
         "",

@@ -166,8 +166,8 @@ def xml_text(text: str) -> str:
     ``<title>``, Graphviz HTML labels): ``& < > "`` escaped, and every character XML
     1.0 does not allow removed first, with the escape sequences and other control
     characters (line breaks stay, as ``\\n``)."""
-    text = terminal_text(text)
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
+    text = terminal_text(text).replace("&", "&amp;")
+    return text.replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
 
 
 def xml_attr(text: str) -> str:
