@@ -65,6 +65,14 @@ class Engine(str, Enum):
     pgmpy = "pgmpy"
 
 
+def _echo(text: str, nl: bool = True, err: bool = False) -> None:
+    """``typer.echo`` with nothing a terminal would act on: every line the CLI prints
+    (results, messages, paths) may hold a file's text (see docs/security.md)."""
+    from riskchain.report.safe import terminal_text
+
+    typer.echo(terminal_text(text), nl=nl, err=err)
+
+
 def _version(value: bool) -> None:
     if value:
         typer.echo(f"riskchain {__version__}")
@@ -353,7 +361,7 @@ def _plot(
         every_state=every_state,
     )  # fmt: skip
     _write(path, data)
-    typer.echo(f"wrote {path}", err=True)
+    _echo(f"wrote {path}", err=True)
 
 
 # ----------------------------------------------------------------------------- commands
@@ -372,14 +380,14 @@ def validate(
     bad = 0
     for rep in reports:
         if rep.ok:
-            typer.echo(f"{rep.path}: ok ({rep.summary})")
+            _echo(f"{rep.path}: ok ({rep.summary})")
         else:
             bad += 1
             for d in rep.diagnostics:
-                typer.echo(d.format(), err=True)
+                _echo(d.format(), err=True)
     if bad:
         n = sum(len(r.diagnostics) for r in reports)
-        typer.echo(
+        _echo(
             f"{n} error{'s' if n != 1 else ''} in {bad} file{'s' if bad != 1 else ''}", err=True
         )
         return 1
@@ -442,7 +450,7 @@ def query(
     except UsageError as exc:
         raise UsageError(_flag_message(exc)) from None
     sc = get_scale(scale.value)
-    typer.echo(render_query(m, result, fmt.value, sc), nl=False)
+    _echo(render_query(m, result, fmt.value, sc), nl=False)
     _warn_conflict(m, result.given, result.do, result.likelihood, budget)
     if result.uncertainty is not None:
         _plot(
@@ -560,7 +568,7 @@ def sensitivity(
         )
     except UsageError as exc:
         raise UsageError(_flag_message(exc)) from None
-    typer.echo(render_sensitivity(res, fmt.value, top), nl=False)
+    _echo(render_sensitivity(res, fmt.value, top), nl=False)
     if plot is not None:
         from riskchain.report.plot import plot_tornado
 
@@ -572,7 +580,7 @@ def sensitivity(
 
         names = {n: q.model.label(n) for n in q.model.nodes}
         _write(plot, plot_tornado(res, top, fmt=plot.suffix.lower().lstrip("."), labels=names))
-        typer.echo(f"wrote {plot}", err=True)
+        _echo(f"wrote {plot}", err=True)
     return 0
 
 
@@ -639,7 +647,7 @@ def watch(
             res = compare(a, b, max_table=budget)
         except UsageError as exc:
             raise UsageError(_flag_message(exc)) from None
-        typer.echo(render_between(res, fmt.value, top), nl=False)
+        _echo(render_between(res, fmt.value, top), nl=False)
         return 0
     from riskchain.analysis.watch import watch as rank
     from riskchain.report.watch import render_watch
@@ -654,7 +662,7 @@ def watch(
     except UsageError as exc:
         raise UsageError(_flag_message(exc)) from None
     res.scenario = q.scenario.id if q.scenario is not None else None
-    typer.echo(render_watch(res, fmt.value, top), nl=False)
+    _echo(render_watch(res, fmt.value, top), nl=False)
     return 0
 
 
@@ -681,7 +689,7 @@ def _warn_conflict(model, given, do, likelihood, budget: float = 1 << 30, where:
         return  # the check is a courtesy: never refuse an answer already given
     if conf > TOLERANCE:
         factor = f"{2**conf:.3g} times" if conf < 1000 else "far"
-        typer.echo(
+        _echo(
             f"warning: {where}the findings conflict under the model (conf = {conf:.2f} bits > 0): "
             f"they are {factor} less likely together than apart; check them",
             err=True,
@@ -745,7 +753,7 @@ def explain(
         )
     except UsageError as exc:
         raise UsageError(_flag_message(exc)) from None
-    typer.echo(render_explain(res, fmt.value), nl=False)
+    _echo(render_explain(res, fmt.value), nl=False)
     return 0
 
 
@@ -790,7 +798,7 @@ def run(
 
     result = run_scenarios(scenarios, scenario or None, target or None, draws=draws)
     sc = get_scale(scale.value)
-    typer.echo(render_run(result, fmt.value, sc, _width(True)), nl=False)
+    _echo(render_run(result, fmt.value, sc, _width(True)), nl=False)
     _warn_impossible(result)
     _warn_run_conflicts(result)
     _plot_run(plot, result, sc)
@@ -932,10 +940,10 @@ def table(
     table_ = risk_table(result, sc, produced, bands)
     text = render_risk_table(table_, kind, layout.value, _width(output is None))
     if output is None:
-        typer.echo(text, nl=False)
+        _echo(text, nl=False)
     else:
         _write(output, text)
-        typer.echo(f"wrote {output}", err=True)
+        _echo(f"wrote {output}", err=True)
     _warn_impossible(result)
     _warn_run_conflicts(result)
     _plot_run(plot, result, sc)
@@ -1002,7 +1010,7 @@ def report(
     except UsageError as exc:
         raise UsageError(_flag_message(exc)) from None
     _write(path, render_report(rep))
-    typer.echo(f"wrote {path}", err=True)
+    _echo(f"wrote {path}", err=True)
     return 0
 
 
@@ -1019,7 +1027,7 @@ def _write(path: Path, text: str) -> None:
 def _warn_impossible(result) -> None:
     for res in result.results:
         if res.impossible is not None:
-            typer.echo(f"warning: scenario '{res.id}': {res.impossible}", err=True)
+            _echo(f"warning: scenario '{res.id}': {res.impossible}", err=True)
 
 
 @app.command()
@@ -1076,7 +1084,7 @@ def graph(
     except UsageError as exc:
         raise UsageError(_flag_message(exc)) from None
     _write(output, render(view, fmt))  # type: ignore[arg-type]  # _write takes bytes too
-    typer.echo(f"wrote {output}", err=True)
+    _echo(f"wrote {output}", err=True)
     return 0
 
 
@@ -1089,7 +1097,7 @@ def show(
     from riskchain.model import load_model
     from riskchain.report.query import render_show
 
-    typer.echo(render_show(load_model(model), fmt.value), nl=False)
+    _echo(render_show(load_model(model), fmt.value), nl=False)
     return 0
 
 
@@ -1140,14 +1148,14 @@ def set_(
 
     if dry_run:
         result = set_value(model, node, value, when=when, state=state, cause=cause, leak=leak)
-        typer.echo(result.diff(), nl=False)
+        _echo(result.diff(), nl=False)
         return 0
     # read, edit, validate and replace under the file's lock (concurrent edits all kept)
     result = write_value(model, node, value, when=when, state=state, cause=cause, leak=leak)
     if not result.changed:
-        typer.echo(f"{result.summary()}: unchanged, nothing written", err=True)
+        _echo(f"{result.summary()}: unchanged, nothing written", err=True)
     else:
-        typer.echo(result.summary(), err=True)
+        _echo(result.summary(), err=True)
     return 0
 
 
@@ -1163,7 +1171,7 @@ def schema(
     """Print the JSON Schema of model or scenario files (for editors: validation and completion)."""
     from riskchain.schema import render_schema
 
-    typer.echo(render_schema(kind.value), nl=False)
+    _echo(render_schema(kind.value), nl=False)
     return 0
 
 
@@ -1196,7 +1204,7 @@ def import_(
     _write(output, result.text)
     compiled = result.model
     edges = sum(len(p) for p in compiled.parents)
-    typer.echo(
+    _echo(
         f"wrote {output}: model '{compiled.id}', {len(compiled)} nodes, {edges} edges (validated)"
         + "".join(f"; {note}" for note in result.notes),
         err=True,
@@ -1242,7 +1250,7 @@ def export(
     except OSError as exc:
         raise RiskchainError(f"cannot write {output}: {exc.strerror or exc}") from None
     summary = f"wrote {output} ({fmt.name}, {len(loaded.compiled)} nodes)"
-    typer.echo(summary + (": " + "; ".join(notes) if notes else ""), err=True)
+    _echo(summary + (": " + "; ".join(notes) if notes else ""), err=True)
     return 0
 
 
@@ -1279,7 +1287,7 @@ def _warnings_printed():
                 if ": warning: " not in text.splitlines()[0]:
                     text = "warning: " + text
                 for part in text.splitlines():
-                    typer.echo(part, err=True)
+                    _echo(part, err=True)
 
         warnings.showwarning = show
         warnings.simplefilter("always", RiskchainWarning)
@@ -1295,26 +1303,29 @@ def _run(args: list[str]) -> int:
     except _ClickException as exc:
         if _DEBUG["on"]:
             raise
+        from riskchain.report.safe import terminal_text
+
+        exc.message = terminal_text(exc.message)  # it may quote the flag's value
         exc.show()
         return exc.exit_code
     except typer.Abort:
-        typer.echo("aborted", err=True)
+        _echo("aborted", err=True)
         return 130
     except RiskchainError as exc:
         if _DEBUG["on"]:
             raise
         for line in exc.lines():
-            typer.echo(line, err=True)
+            _echo(line, err=True)
         return 2 if isinstance(exc, UsageError) else 1
     except KeyboardInterrupt:
-        typer.echo("interrupted", err=True)
+        _echo("interrupted", err=True)
         return 130
     except BrokenPipeError:
         return 0
     except MemoryError:
         if _DEBUG["on"]:
             raise
-        typer.echo("error: not enough memory for this input or question", err=True)
+        _echo("error: not enough memory for this input or question", err=True)
         return 1
     except OSError as exc:
         # a path the library did not check itself (a name too long, a folder that may
@@ -1322,7 +1333,7 @@ def _run(args: list[str]) -> int:
         if _DEBUG["on"]:
             raise
         where = f"{exc.filename}: " if exc.filename is not None else ""
-        typer.echo(f"{where}error: {exc.strerror or exc}", err=True)
+        _echo(f"{where}error: {exc.strerror or exc}", err=True)
         return 1
 
 

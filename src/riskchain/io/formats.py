@@ -137,14 +137,26 @@ class _Facts:
 def _facts(model: Model | CompiledModel) -> _Facts:
     if isinstance(model, CompiledModel):
         return _Facts(model, model.id, {}, {}, {})
+    from riskchain.report.safe import one_line, terminal_text
+
     spec = model.spec
     nodes = spec.nodes
+    # display text only (names are data): no control character, which XML (GeNIe) does
+    # not allow and a terminal showing a NET file would act on
     return _Facts(
         model.compiled,
-        spec.title or spec.id,
+        one_line(spec.title or spec.id),
         # one line each: NET strings and GeNIe names are shown on a node
-        {n: " ".join(nodes[n].label.split()) for n in nodes if nodes[n].label not in ("", n)},
-        {n: nodes[n].description for n in nodes if getattr(nodes[n], "description", None)},
+        {
+            n: " ".join(one_line(nodes[n].label).split())
+            for n in nodes
+            if nodes[n].label not in ("", n)
+        },
+        {
+            n: terminal_text(nodes[n].description)
+            for n in nodes
+            if getattr(nodes[n], "description", None)
+        },
         {n: nodes[n].table.kind for n in nodes},
     )
 

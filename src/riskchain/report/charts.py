@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from riskchain.analysis.risktable import RiskTable
 from riskchain.report import style
+from riskchain.report.safe import one_line
 
 PAGE_WIDTH_IN = 10.0  # the printable width of a landscape A4 page, about: drawn 1:1 there
 
@@ -94,7 +95,8 @@ def plot_scenarios(
                     color=style.SOFT_INK,
                 )
             ax.set_ylim(-0.7, len(ids) - 0.3)
-            ax.set_yticks(range(len(ids)), list(reversed(ids)), fontsize=style.TICK_SIZE)
+            names = [one_line(sid) for sid in reversed(ids)]  # tick labels: see style.save
+            ax.set_yticks(range(len(ids)), names, fontsize=style.TICK_SIZE)
             ax.tick_params(axis="y", length=0)
             bottom = k + cols >= len(rows)
             style.percent_axis(ax, scale, label="probability (%)" if bottom else None)

@@ -8,6 +8,7 @@ probabilities always come with their ranges.
 from __future__ import annotations
 
 from riskchain.analysis.explain import TOP, ExplainResult, edge_distance
+from riskchain.report.safe import md_code, md_text
 from riskchain.report.text import json_text, markdown_table, pct, pct_in_band
 
 MPE_SHOWN = 12  # nodes of the most probable explanation listed in the text
@@ -35,19 +36,19 @@ def _pp(x: float) -> str:
 
 def _node(res: ExplainResult, node: str) -> str:
     label = res.model.label(node)
-    return f"{label} (`{node}`)" if label != node else f"`{node}`"
+    return f"{md_text(label)} ({md_code(node)})" if label != node else md_code(node)
 
 
 def _question(res: ExplainResult) -> str:
     parts = []
     if res.scenario:
-        parts.append(f"on top of scenario `{res.scenario}`")
+        parts.append(f"on top of scenario {md_code(res.scenario)}")
     if res.given:
-        parts.append("observed: " + ", ".join(f"`{k}={v}`" for k, v in res.given.items()))
+        parts.append("observed: " + ", ".join(md_code(f"{k}={v}") for k, v in res.given.items()))
     if res.do:
-        parts.append("forced: " + ", ".join(f"`{k}={v}`" for k, v in res.do.items()))
+        parts.append("forced: " + ", ".join(md_code(f"{k}={v}") for k, v in res.do.items()))
     if res.likelihood:
-        parts.append("soft evidence on " + ", ".join(f"`{k}`" for k in res.likelihood))
+        parts.append("soft evidence on " + ", ".join(md_code(k) for k in res.likelihood))
     if not res.given and not res.do and not res.likelihood:
         parts.append("nothing observed or forced")
     return "; ".join(parts)
@@ -56,8 +57,8 @@ def _question(res: ExplainResult) -> str:
 def _judgment(res: ExplainResult, seed: bool = True) -> list[str]:
     spec = res.model.spec
     # a sentence of its own: horizons carry parentheses of their own ("(to October 2026)")
-    horizon = f" Horizon: {spec.horizon}." if spec.horizon else ""
-    outcome = f"{_node(res, res.target)} is `{res.state}`"
+    horizon = f" Horizon: {md_text(spec.horizon)}." if spec.horizon else ""
+    outcome = f"{_node(res, res.target)} is {md_code(res.state)}"
     text = (
         f"**Key judgment.** It is {_word(res, res.p)} that {outcome}: "
         f"P = {_p(res, res.p)}.{horizon}"
@@ -86,7 +87,7 @@ def _mpe(res: ExplainResult, most: int | None = MPE_SHOWN) -> list[str]:
     if not items:
         return ["**Most probable explanation.** Every node is observed or forced."]
     shown = items[:most] if most is not None else items
-    listing = "; ".join(f"{_node(res, n)} = `{s}`" for n, s in shown)
+    listing = "; ".join(f"{_node(res, n)} = {md_code(s)}" for n, s in shown)
     more = (
         f" (and {len(items) - len(shown)} more nodes, listed in the JSON)"
         if len(items) > len(shown)
@@ -94,7 +95,9 @@ def _mpe(res: ExplainResult, most: int | None = MPE_SHOWN) -> list[str]:
     )
     target_state = e.assignment.get(res.target)
     where = (
-        f" In it, {_node(res, res.target)} is `{target_state}`." if target_state is not None else ""
+        f" In it, {_node(res, res.target)} is {md_code(target_state)}."
+        if target_state is not None
+        else ""
     )
     return [
         f"**Most probable explanation of the findings.** The single likeliest complete "
@@ -124,7 +127,8 @@ def _contributions(res: ExplainResult) -> list[str]:
     lead = "**What the findings contribute.** "
     if top.change is not None:
         lead += (
-            f"The finding that matters most is `{top.node}={top.value}` ({top.kind}): without "
+            f"The finding that matters most is {md_code(f'{top.node}={top.value}')} "
+            f"({top.kind}): without "
             f"it P would be {_p(res, top.p_without)}, {_word(res, top.p_without)}; "
             f"with it, {_pp(top.change)}."
         )
@@ -162,7 +166,7 @@ def _assumptions(res: ExplainResult) -> list[str]:
     ]
     out.append("")
     for par in pars:
-        written = f" (written `{par.written}`)" if par.written else ""
+        written = f" (written {md_code(par.written)})" if par.written else ""
         cross = ""
         if par.threshold is not None:
             approx = "about " if not par.exact else ""
@@ -171,8 +175,9 @@ def _assumptions(res: ExplainResult) -> list[str]:
                 f"{pct(par.threshold_p)}."
             )
         out.append(
-            f"- {par.name} of {_node(res, par.node)}{written}: from {_g(par.interval[0])} to "
-            f"{_g(par.interval[1])} ({par.interval_source}) moves P from {pct(par.low)} to "
+            f"- {md_text(par.name)} of {_node(res, par.node)}{written}: "
+            f"from {_g(par.interval[0])} to {_g(par.interval[1])} "
+            f"({md_text(par.interval_source)}) moves P from {pct(par.low)} to "
             f"{pct(par.high)}.{cross}"
         )
     return out
@@ -189,11 +194,12 @@ def _indicators(res: ExplainResult) -> list[str]:
             if not o.possible or o.p is None:
                 continue
             parts.append(
-                f"if `{s}` ({pct(o.probability)} now): P {_p(res, o.p)}, {o.term or 'between terms'}"
+                f"if {md_code(s)} ({pct(o.probability)} now): P {_p(res, o.p)}, "
+                f"{o.term or 'between terms'}"
             )
         out.append(
             f"- {_node(res, ind.node)}, {ind.mutual_information:.3f} bits, "
-            f"{res.watch.measure_name} {ind.expected_change * 100:.1f} points: "
+            f"{md_text(res.watch.measure_name)} {ind.expected_change * 100:.1f} points: "
             + "; ".join(parts)
             + "."
         )
@@ -233,20 +239,23 @@ def _shifts(res: ExplainResult) -> list[str]:
         if s.kind == "number":
             d = s.detail
             approx = "about " if not d["exact"] else ""
-            written = f", written `{d['written']}`" if d.get("written") else ""
+            written = f", written {md_code(d['written'])}" if d.get("written") else ""
             out.append(
-                f"- {s.what} of {_node(res, s.node)} at {approx}{_g(d['threshold'])} instead of "
+                f"- {md_text(s.what)} of {_node(res, s.node)} "
+                f"at {approx}{_g(d['threshold'])} instead of "
                 f"{_g(d['value'])}{written} (its plausible range: "
                 f"{_g(d['interval'][0])}–{_g(d['interval'][1])}): {then}."
             )
         elif s.kind == "indicator":
             out.append(
-                f"- Observing `{s.node}={s.what}` ({pct(s.detail['probability_now'])} likely now): "
+                f"- Observing {md_code(f'{s.node}={s.what}')} "
+                f"({pct(s.detail['probability_now'])} likely now): "
                 f"P would be {_p(res, s.p)}, {s.term or 'between terms'}."
             )
         else:
             out.append(
-                f"- Withdrawing the finding `{s.node}={s.what}`: P would be {_p(res, s.p)}, "
+                f"- Withdrawing the finding {md_code(f'{s.node}={s.what}')}: "
+                f"P would be {_p(res, s.p)}, "
                 f"{s.term or 'between terms'}."
             )
     return out
@@ -264,11 +273,13 @@ def render_explain(
     if fmt == "json":
         return json_text(res.to_json())
     spec = res.model.spec
-    title = f"## Why P({res.target} = {res.state}) is {_p(res, res.p)}: {_word(res, res.p)}"
+    outcome = f"P({res.target} = {md_text(res.state)})"
+    title = f"## Why {outcome} is {_p(res, res.p)}: {_word(res, res.p)}"
     out = [
         title,
         "",
-        f"Model: {spec.title} (`{spec.id}`); horizon: {spec.horizon or 'not stated'}. "
+        f"Model: {md_text(spec.title)} ({md_code(spec.id)}); "
+        f"horizon: {md_text(spec.horizon or 'not stated')}. "
         f"Question: {_question(res)}.",
         "",
     ]

@@ -31,10 +31,10 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from xml.sax.saxutils import escape, quoteattr
 
 from riskchain.engine.plan import DEFAULT_MAX_TABLE
 from riskchain.report import style
+from riskchain.report.safe import one_line, xml_attr, xml_text
 from riskchain.report.text import pct
 from riskchain.scales import DEFAULT_SCALE, Scale, estimate
 
@@ -846,6 +846,10 @@ class _Text:
     italic: bool = False
     anchor: str = "start"  # start | middle | end
 
+    def __post_init__(self) -> None:
+        # what is drawn is one line without control characters, in SVG and PNG alike
+        object.__setattr__(self, "text", one_line(self.text))
+
 
 @dataclass(frozen=True)
 class _Path:
@@ -1263,7 +1267,7 @@ def _svg_item(item: Any) -> str:
             out += ' font-style="italic"'
         if item.anchor != "start":
             out += f' text-anchor="{item.anchor}"'
-        return out + f">{escape(item.text)}</text>"
+        return out + f">{xml_text(item.text)}</text>"
     d = " ".join(op[0] + " ".join(_num(v) for v in op[1:]) for op in item.ops)
     if item.fill:
         return f'<path d="{d}" fill="{item.fill}"/>'
@@ -1287,15 +1291,15 @@ def render_svg(view: GraphView) -> str:
     out = [
         '<?xml version="1.0" encoding="UTF-8"?>',
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" '
-        f'viewBox="0 0 {w} {h}" font-family={quoteattr(FONT)}>',
-        f"<title>{escape(view.title)}</title>",
+        f'viewBox="0 0 {w} {h}" font-family={xml_attr(FONT)}>',
+        f"<title>{xml_text(view.title)}</title>",
         f'<rect width="{w}" height="{h}" fill="#ffffff"/>',
     ]
     for g in scene.groups:
-        attrs = "".join(f" {k}={quoteattr(v)}" for k, v in g.attrs.items())
+        attrs = "".join(f" {k}={xml_attr(v)}" for k, v in g.attrs.items())
         out.append(f"<g{attrs}>")
         if g.tooltip:
-            out.append(f"<title>{escape(g.tooltip)}</title>")
+            out.append(f"<title>{xml_text(g.tooltip)}</title>")
         out += [_svg_item(item) for item in g.items]
         out.append("</g>")
     out.append("</svg>")
@@ -1402,7 +1406,8 @@ def _dot_id(text: str) -> str:
 
 
 def _html(text: str) -> str:
-    return escape(text, {'"': "&quot;"})
+    """Text for a Graphviz HTML-like label (XML: Graphviz parses it with expat)."""
+    return xml_text(text)
 
 
 def _dot_label(node: NodeView) -> str:

@@ -11,19 +11,20 @@ list for the main target; the explanation; notes on method.
 from __future__ import annotations
 
 import base64
-import html
 import re
+import string
 
 from riskchain.analysis.report import Report
 from riskchain.analysis.risktable import draw_summary
 from riskchain.report.explain import render_explain
 from riskchain.report.risktable import RISK_CSS, notes_html, risk_table_html, scenarios_html
+from riskchain.report.safe import html_text, safe_url, terminal_text
 from riskchain.report.text import pct, pct_in_band, spans
 from riskchain.scales import format_range
 
 _CSS = """
 body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#1a1a1a;
-  margin:0 auto;max-width:1100px;padding:1.5rem 2rem;line-height:1.45}
+  margin:0 auto;max-width:1100px;padding:1.5rem 2rem;line-height:1.45;overflow-wrap:break-word}
 h1{font-size:1.6rem;margin-bottom:.2rem} h2{margin-top:2.2rem;border-bottom:1px solid #bbb}
 h3{margin-top:1.4rem}
 .meta{color:#444;margin:.15rem 0}
@@ -80,7 +81,7 @@ def render_report(report: Report) -> str:
     from riskchain.report.graph import render_svg as graph_svg
     from riskchain.report.plot import plot_tornado
 
-    e = html.escape
+    e = html_text
     run, spec = report.run, report.run.model.spec
     title = run.file.title or spec.title
     parts = [
@@ -199,7 +200,7 @@ def _paragraphs(text: str | None) -> list[str]:
 def _bluf(report: Report) -> str:
     """The bottom line up front: judgment, word and range, interval, and the finding
     and the number it rests on most."""
-    e = html.escape
+    e = html_text
     res = report.explanation
     spec = report.run.model.spec
     band = res.scale.classify(res.p)
@@ -279,18 +280,18 @@ def _figure(svg: bytes, caption: str, label: str, name: str) -> str:
     )
     text = re.sub(
         r"<svg\b",
-        f'<svg role="img" aria-label="{html.escape(label)}" style="{style}"',
+        f'<svg role="img" aria-label="{html_text(label)}" style="{style}"',
         text,
         count=1,
     )
     data = base64.b64encode(svg).decode("ascii")
     link = (
-        f'<a class="full" download="{html.escape(name)}" '
+        f'<a class="full" download="{html_text(name)}" '
         f'href="data:image/svg+xml;base64,{data}">full-size SVG</a>'
     )
     return (
         f'<figure><div class="fig">{text}</div>'
-        f"<figcaption>{html.escape(caption)} {link}</figcaption></figure>"
+        f"<figcaption>{html_text(caption)} {link}</figcaption></figure>"
     )
 
 
@@ -303,7 +304,7 @@ def _svg_width(svg: str) -> float | None:
 
 
 def _watch_table(report: Report) -> str:
-    e = html.escape
+    e = html_text
     w = report.watch
     if not w.indicators:
         return "<p>No unobserved node carries information about the target.</p>"
@@ -336,7 +337,7 @@ def _watch_table(report: Report) -> str:
 
 
 def _method(report: Report) -> str:
-    e = html.escape
+    e = html_text
     scale = report.scale
     terms = "".join(
         f'<tr><th scope="row" style="font-weight:normal;background:none;text-align:left">'
@@ -382,14 +383,22 @@ def _method(report: Report) -> str:
 
 
 def _sources(report: Report) -> list[str]:
-    e = html.escape
+    e = html_text
     spec = report.run.model.spec
     if not spec.sources:
         return []
     parts = ["<h2>8. Sources</h2><ul>"]
     for sid, src in spec.sources.items():
         extra = ", ".join(e(x) for x in (src.publisher, src.date) if x)
-        link = f' <a href="{e(src.url)}">{e(src.url)}</a>' if src.url else ""
+        # only http, https and mailto become links; any other URL is shown, unlinked
+        url = safe_url(src.url)
+        link = (
+            f' <a href="{e(url)}">{e(url)}</a>'
+            if url
+            else f" {e(src.url)} (not linked: only http, https and mailto links are made)"
+            if src.url
+            else ""
+        )
         parts.append(
             f"<li>[{e(sid)}] {e(src.title)}" + (f" ({extra})" if extra else "") + f"{link}</li>"
         )
@@ -400,19 +409,96 @@ def _sources(report: Report) -> list[str]:
 # ----------------------------------------------------------------------------- Markdown
 
 
+_PUNCT = frozenset(string.punctuation)  # what a backslash escapes in Markdown
+
+
 def _inline(text: str) -> str:
-    text = html.escape(text, quote=False)
-    text = re.sub(r"`([^`]+)`", r"<code>\1</code>", text)
+    """One line of riskchain's Markdown as HTML: code spans (fenced by any number of
+    backticks), backslash escapes (``\\<`` is ``<``, as text), bold and italics;
+    everything else is text, escaped."""
+    parts: list[str] = []  # finished HTML
+    plain: list[str] = []  # escaped text awaiting emphasis; escaped characters as \0N\0
+    kept: list[str] = []  # the escaped characters (never emphasis markers)
+    run = ""  # raw text not yet escaped
+    i, n = 0, len(text)
+    while i < n:
+        c = text[i]
+        if c == "\\" and i + 1 < n and text[i + 1] in _PUNCT:
+            kept.append(text[i + 1])
+            plain += [html_text(run, quote=False), f"\0{len(kept) - 1}\0"]
+            run, i = "", i + 2
+            continue
+        if c == "`":
+            j = i
+            while j < n and text[j] == "`":
+                j += 1
+            end = _closing_fence(text, j, j - i)
+            if end is not None:
+                plain.append(html_text(run, quote=False))
+                parts.append(_emphasis("".join(plain), kept))
+                code = text[j:end]
+                if code[:1] == code[-1:] == " " and code.strip():
+                    code = code[1:-1]
+                parts.append(f"<code>{html_text(code, quote=False)}</code>")
+                plain, run, i = [], "", end + (j - i)
+                continue
+            run += text[i:j]  # no closing fence: the backticks are text
+            i = j
+            continue
+        run += c
+        i += 1
+    plain.append(html_text(run, quote=False))
+    parts.append(_emphasis("".join(plain), kept))
+    return "".join(parts)
+
+
+def _closing_fence(text: str, start: int, size: int) -> int | None:
+    """Where a run of exactly ``size`` backticks starts at or after ``start``."""
+    k = text.find("`" * size, start)
+    while k != -1:
+        end = k + size
+        if end >= len(text) or text[end] != "`":
+            return k
+        while end < len(text) and text[end] == "`":
+            end += 1
+        k = text.find("`" * size, end)
+    return None
+
+
+def _emphasis(text: str, kept: list[str]) -> str:
+    """Bold and italics in escaped text, then the escaped characters put back."""
     text = re.sub(r"\*\*([^*]+)\*\*", r"<b>\1</b>", text)
     text = re.sub(r"(?<![*\w])\*([^*]+)\*(?![*\w])", r"<i>\1</i>", text)
-    return text
+    return re.sub("\0(\\d+)\0", lambda m: html_text(kept[int(m.group(1))], quote=False), text)
+
+
+def _table_cells(line: str) -> list[str]:
+    """The cells of a pipe-table row, split at the pipes no backslash escapes."""
+    cells, cell, i = [], "", 0
+    line = line.strip()
+    while i < len(line):
+        if line[i] == "\\" and i + 1 < len(line):
+            cell, i = cell + line[i : i + 2], i + 2
+        elif line[i] == "|":
+            cells.append(cell)
+            cell, i = "", i + 1
+        else:
+            cell, i = cell + line[i], i + 1
+    cells.append(cell)
+    # the row's outer pipes leave an empty cell at each end
+    if line.startswith("|"):
+        cells = cells[1:]
+    if cells and cells[-1] == "":
+        cells = cells[:-1]
+    return [c.strip() for c in cells]
 
 
 def markdown_to_html(md: str, shift: int = 0) -> str:
     """The small Markdown subset riskchain writes (headings, paragraphs, bullet lists,
-    pipe tables, bold, italics, code) as HTML; ``shift`` demotes headings."""
+    pipe tables, bold, italics, code, backslash escapes) as HTML; ``shift`` demotes
+    headings. Everything else is text: no HTML in ``md`` reaches the page."""
     out: list[str] = []
-    lines = md.splitlines()
+    lines = terminal_text(md).splitlines()
     i = 0
     while i < len(lines):
         line = lines[i]
@@ -427,7 +513,7 @@ def markdown_to_html(md: str, shift: int = 0) -> str:
         elif line.startswith("|"):
             block = []
             while i < len(lines) and lines[i].startswith("|"):
-                block.append([c.strip() for c in lines[i].strip().strip("|").split("|")])
+                block.append(_table_cells(lines[i]))
                 i += 1
             head, body = block[0], block[2:]
             out.append(

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from riskchain.report import style
+from riskchain.report.safe import one_line
 from riskchain.scales import Scale, format_pct, format_range
 
 if TYPE_CHECKING:
@@ -144,7 +145,7 @@ def plot_uncertainty(
             ax.set_title(textwrap.fill(label, title_chars), loc="left", fontweight="bold")
             ax.set_ylim(n_sc - 0.5, -0.5)  # first scenario on top
             if k % ncols == 0:
-                ax.set_yticks(range(n_sc), [lab for lab, _ in items])
+                ax.set_yticks(range(n_sc), [one_line(lab) for lab, _ in items])  # see style.save
                 for tick, colour in zip(ax.get_yticklabels(), style.SERIES * 2):
                     tick.set_color(colour)
             else:

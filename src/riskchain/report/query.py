@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from riskchain.model import Model, QueryResult
+from riskchain.report.safe import md_text, one_line, terminal_text
 from riskchain.report.text import (
     align,
     csv_text,
@@ -183,8 +184,8 @@ def render_query(
                 r["estimate"],
             ]
         )
-    title = f"{model.title} ({model.id})"
-    meta = f"horizon: {model.horizon}" if model.horizon else "horizon: not stated"
+    title = one_line(f"{model.title} ({model.id})")
+    meta = one_line(f"horizon: {model.horizon}" if model.horizon else "horizon: not stated")
     pe_text = prob(result.evidence_probability)
     if u is not None and (result.given or result.likelihood):
         lo, hi = u.evidence_interval()
@@ -193,8 +194,8 @@ def render_query(
     engine = "" if result.engine == "fast" else f"engine: {result.engine}"
     notes = uncertainty_lines(u) if u is not None else []
     if fmt == "md":
-        lines = [f"**{title}** — {meta}", ""]
-        lines += [f"- {x}" for x in _findings_lines(result, pad=False)]
+        lines = [f"**{md_text(title)}** — {md_text(meta)}", ""]
+        lines += [f"- {md_text(x)}" for x in _findings_lines(result, pad=False)]
         lines += [f"- {pe}", ""]
         if engine:
             lines += [f"- {engine}", ""]
@@ -202,7 +203,7 @@ def render_query(
         if notes:
             lines += ["", *[f"- {x}" for x in notes]]
         return "\n".join(lines) + "\n"
-    lines = [title, meta, *_findings_lines(result), pe]
+    lines = [title, meta, *map(one_line, _findings_lines(result)), pe]
     if engine:
         lines.append(engine)
     lines.append("")
@@ -213,7 +214,9 @@ def render_query(
 
 
 def render_show(model: Model, fmt: str = "table") -> str:
-    """Render a model description: JSON (the contract shape) or readable text."""
+    """Render a model description: JSON (the contract shape) or readable text (each
+    label, state and note on its line: no line break or escape sequence of the file's
+    text reaches the terminal; a description keeps its line breaks)."""
     data = model.describe()
     for node in data["nodes"]:
         node.update(_risk_fields(model.spec.nodes[node["id"]]))
@@ -221,36 +224,40 @@ def render_show(model: Model, fmt: str = "table") -> str:
         return json_text(data)
     lines = [f"{data['title']} ({data['id']})"]
     lines.append(f"horizon: {data['horizon'] or 'not stated'}")
+    lines = [one_line(x) for x in lines]
     if data["description"]:
-        lines.append(data["description"].strip())
+        lines.append(terminal_text(data["description"]).strip())
     if data["targets"]:
         lines.append("targets: " + ", ".join(data["targets"]))
     if data["sources"]:
         lines.append("sources:")
         for sid, src in data["sources"].items():
             extra = ", ".join(src[k] for k in ("publisher", "date", "url") if src.get(k))
-            lines.append(f"  [{sid}] {src['title']}" + (f" ({extra})" if extra else ""))
+            lines.append(one_line(f"  [{sid}] {src['title']}" + (f" ({extra})" if extra else "")))
     spec = model.spec
     for node in data["nodes"]:
         lines.append("")
-        lines.append(f"{node['id']}: {node['label']}")
-        lines.append(f"  states: {', '.join(node['states'])}")
+        lines.append(one_line(f"{node['id']}: {node['label']}"))
+        lines.append(one_line(f"  states: {', '.join(node['states'])}"))
         if node["parents"]:
             lines.append(f"  parents: {', '.join(node['parents'])}")
         if node["adverse"]:
-            lines.append(f"  adverse: {', '.join(node['adverse'])}")
+            lines.append(one_line(f"  adverse: {', '.join(node['adverse'])}"))
         if node["impact"]:
             lines.append(
-                "  impact: "
-                + "; ".join(f"{s}: {_impact_text(v)}" for s, v in node["impact"].items())
+                one_line(
+                    "  impact: "
+                    + "; ".join(f"{s}: {_impact_text(v)}" for s, v in node["impact"].items())
+                )
             )
-        lines += _provenance_lines(spec.nodes[node["id"]].provenance, "  ")
+        lines += map(one_line, _provenance_lines(spec.nodes[node["id"]].provenance, "  "))
         lines.append("  as written:")
         for entry in node["written"]:
-            lines.append(f"    {entry['row']}: {entry['text']}")
+            lines.append(one_line(f"    {entry['row']}: {entry['text']}"))
             extra = {k: entry[k] for k in ("sources", "confidence", "note") if k in entry}
             lines += [
-                f"      {k}: {', '.join(v) if isinstance(v, list) else v}" for k, v in extra.items()
+                one_line(f"      {k}: {', '.join(v) if isinstance(v, list) else v}")
+                for k, v in extra.items()
             ]
         lines.append("  table:")
         lines += ["    " + x for x in _cpt_lines(model, node)]

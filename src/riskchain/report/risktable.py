@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import html
-
 from riskchain.analysis.risktable import NRR_BAND_TEXT, Cell, DrawSummary, RiskTable, draw_summary
 from riskchain.analysis.scenarios import ScenarioRun
+from riskchain.report.safe import html_text, md_code, md_text, one_line
 from riskchain.report.text import (
     align,
     csv_text,
@@ -141,7 +140,7 @@ def scenario_adds(run: ScenarioRun, sid: str) -> str:
 
 def _scenario_lines(run: ScenarioRun) -> list[tuple[str, list[str]]]:
     """(scenario id, lines) describing each scenario: its description, what it adds
-    to the scenario it extends, and P(evidence)."""
+    to the scenario it extends, and P(evidence); each one line of plain text."""
     out = []
     for res in run.results:
         s = res.scenario
@@ -150,7 +149,7 @@ def _scenario_lines(run: ScenarioRun) -> list[tuple[str, list[str]]]:
             lines.append(f"IMPOSSIBLE EVIDENCE: {res.impossible}")
         else:
             lines.append(f"P(evidence) = {prob(res.evidence_probability)}")
-        out.append((s.id, lines))
+        out.append((one_line(s.id), [one_line(x) for x in lines]))
     return out
 
 
@@ -354,26 +353,34 @@ def _text(table: RiskTable, header, body, right, layout: str, width: int) -> str
 
 
 def _markdown(table: RiskTable, header, body, right, layout: str) -> str:
-    head = _header(table)
+    head = [md_text(x) for x in _header(table)]
     out = [f"## {head[0]}", "", *[f"{x}  " for x in head[1:]], "", "**Scenarios**", ""]
-    for sid, lines in _scenario_lines(table.run):
-        out.append(f"- **{sid}** — {lines[0]}  ")
-        out += [f"  {x}  " for x in lines[1:]]
+    out += _scenarios_md(table.run)
     out.append("")
     if layout == "wide":
         out += [*markdown_table(body, header, right=right), ""]
     else:
         numeric = any(r.impact and r.impact.numeric for r in table.rows)
         for row, head_, rows, rcols in _long_blocks(table):
-            impact = f" · impact: {row.impact.label()}" if row.impact else ""
-            out += [f"**{row.label}** — `{row.node} = {row.state}`{impact}", ""]
+            impact = f" · impact: {md_text(row.impact.label())}" if row.impact else ""
+            code = md_code(f"{row.node} = {row.state}")
+            out += [f"**{md_text(row.label)}** — {code}{impact}", ""]
             # Markdown cells wrap where they are shown: the estimate keeps its interval note
             full = [
                 [r[0], *_cells(table, row, r[0], r[0] == table.run.baseline, numeric)] for r in rows
             ]
             out += [*markdown_table(full, head_, right=rcols), ""]
-    out += [f"- {n}" for n in _notes(table)]
+    out += [f"- {md_text(n)}" for n in _notes(table)]
     return "\n".join(out) + "\n"
+
+
+def _scenarios_md(run: ScenarioRun) -> list[str]:
+    """The scenario lines as a Markdown list: each id in bold, then what it is."""
+    out = []
+    for sid, lines in _scenario_lines(run):
+        out.append(f"- **{md_text(sid)}** — {md_text(lines[0])}  ")
+        out += [f"  {md_text(x)}  " for x in lines[1:]]
+    return out
 
 
 def _expected(cell: Cell, row) -> str:
@@ -494,7 +501,7 @@ dd{margin-left:1.5rem}
 
 
 def _html(table: RiskTable) -> str:
-    e = html.escape
+    e = html_text
     head = _header(table)
     parts = [
         "<!DOCTYPE html>",
@@ -517,7 +524,7 @@ def _html(table: RiskTable) -> str:
 
 def scenarios_html(run: ScenarioRun) -> str:
     """The scenario definitions (what each adds to the one it extends) as an HTML list."""
-    e = html.escape
+    e = html_text
     parts = ["<dl>"]
     for sid, lines in _scenario_lines(run):
         parts.append(f"<dt><b>{e(sid)}</b></dt><dd>{'<br>'.join(e(x) for x in lines)}</dd>")
@@ -529,7 +536,7 @@ def notes_html(table: RiskTable, seed: bool = True) -> str:
     """The risk table's notes (how to read it) as an HTML list; ``seed=False`` leaves the
     seed out (a report prints it once, at the top)."""
     notes = _notes(table, seed)
-    return "<ul>\n" + "\n".join(f"<li>{html.escape(n)}</li>" for n in notes) + "\n</ul>"
+    return "<ul>\n" + "\n".join(f"<li>{html_text(n)}</li>" for n in notes) + "\n</ul>"
 
 
 def _shade(table: RiskTable, cell: Cell) -> int | None:
@@ -549,7 +556,7 @@ def risk_table_html(table: RiskTable) -> str:
     (``no change`` in grey). Where an interval spans two terms, a numbered footnote says
     so. On narrow screens each row wraps into a block of labelled values.
     """
-    e = html.escape
+    e = html_text
     ids = table.scenario_ids
     base = table.run.baseline
     numeric = any(r.impact and r.impact.numeric for r in table.rows)
@@ -610,19 +617,19 @@ def _p_html(c: Cell) -> tuple[str, str]:
         return 'class="num quiet"', "n/a"
     text = pct_in_band(c.p, c.range)
     if c.interval is None:
-        return 'class="num"', html.escape(text)
+        return 'class="num"', html_text(text)
     iv = interval_like(*c.interval, text)
-    return 'class="num"', f'{html.escape(text)} <span class="iv">{html.escape(iv)}</span>'
+    return 'class="num"', f'{html_text(text)} <span class="iv">{html_text(iv)}</span>'
 
 
 def _estimate_html(table: RiskTable, c: Cell, notes: dict[str, int]) -> tuple[str, str]:
     if c.p is None:
         return 'class="quiet"', "n/a"
     if c.finding is not None:
-        return 'class="finding"', html.escape(c.finding)
+        return 'class="finding"', html_text(c.finding)
     shade = _shade(table, c)
     attrs = f'class="band b{shade}"' if shade is not None else 'class="quiet"'
-    text = html.escape(_word(c))
+    text = html_text(_word(c))
     wide = _spans(c, table.scale)
     if wide:
         k = notes.setdefault(wide, len(notes) + 1)
@@ -639,10 +646,10 @@ def _delta_html(c: Cell, is_base: bool) -> tuple[str, str]:
         return 'class="num quiet"', "no change"
     text = f"{_pp(c.delta)} pp"
     if c.delta_interval is None:
-        return 'class="num"', html.escape(text)
+        return 'class="num"', html_text(text)
     lo, hi = c.delta_interval
     iv = f"[{_pp(lo)} to {_pp(hi)}]"
-    return 'class="num"', f'{html.escape(text)} <span class="iv">{html.escape(iv)}</span>'
+    return 'class="num"', f'{html_text(text)} <span class="iv">{html_text(iv)}</span>'
 
 
 # ----------------------------------------------------------------------------- run
@@ -770,14 +777,11 @@ def render_run(
     title = f"{spec.title} ({spec.id}) · horizon: {spec.horizon or 'not stated'}"
     notes = _run_draw_lines(draws) if draws is not None else []
     if fmt == "md":
-        out = [f"**{title}**", ""]
-        for sid, lines in scen:
-            out.append(f"- **{sid}** — {lines[0]}  ")
-            out += [f"  {x}  " for x in lines[1:]]
+        out = [f"**{md_text(title)}**", "", *_scenarios_md(run)]
         md = [[*r[:4], "; ".join(x for x in r[4:] if x)] for r in body]
         out += ["", *markdown_table(md, header, right=[3])]
         if notes:
-            out += ["", *[f"- {x}" for x in notes]]
+            out += ["", *[f"- {md_text(x)}" for x in notes]]
         return "\n".join(out) + "\n"
     keep = _keep(scale)
     out = [*wrap_text(title, width), ""]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from riskchain.analysis.sensitivity import Parameter, SensitivityResult
+from riskchain.report.safe import md_text, one_line
 from riskchain.report.text import align, json_text, markdown_table, pct, pct_in_band
 
 
@@ -107,16 +108,19 @@ def render_sensitivity(res: SensitivityResult, fmt: str = "table", top: int | No
     a_title = f"The numbers as written, by swing (top {len(analyst)} of {len(res.analyst)})"
     e_title = f"Every table entry, by swing (top {len(entries)} of {len(res.parameters)})"
     if fmt == "md":
-        out = [f"**{line}**  " if i == 0 else f"{line}  " for i, line in enumerate(_summary(res))]
+        out = [
+            f"**{md_text(line)}**  " if i == 0 else f"{md_text(line)}  "
+            for i, line in enumerate(_summary(res))
+        ]
         out += ["", f"**{a_title}**", ""]
         out += markdown_table(_rows(analyst, True), _headers(True), right=[3])
         out += ["", f"**{e_title}**", ""]
         out += markdown_table(_rows(entries, False), _headers(False), right=[2])
-        out += ["", *[f"- {n}" for n in _notes(res)]]
+        out += ["", *[f"- {md_text(n)}" for n in _notes(res)]]
         return "\n".join(out) + "\n"
     out = [*_summary(res), "", a_title + ":", ""]
     out += align(_rows(analyst, True), _headers(True), right=[3])
     out += ["", e_title + ":", ""]
     out += align(_rows(entries, False), _headers(False), right=[2])
     out += ["", *[f"* {n}" for n in _notes(res)]]
-    return "\n".join(out) + "\n"
+    return "\n".join(map(one_line, out)) + "\n"

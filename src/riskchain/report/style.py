@@ -80,6 +80,7 @@ TICK_ROOM = 0.035  # closest two labelled ticks may be on a 0–100% axis, in pr
 RC = {
     "svg.hashsalt": "riskchain",  # stable ids in the SVG: same input, same bytes
     "svg.fonttype": "none",  # text stays text: searchable, and smaller
+    "text.parse_math": False,  # a label with two $ is text, not mathtext (or a parse error)
     "font.family": "DejaVu Sans",  # shipped with matplotlib: same glyphs everywhere
     "font.size": BODY_SIZE,
     "axes.titlesize": BODY_SIZE,
@@ -113,14 +114,30 @@ def save(fig: Any, fmt: str, texts: Sequence[Any] = ()) -> bytes:
     Returns
     -------
     bytes
-        The image; the same figure gives the same bytes.
+        The image; the same figure gives the same bytes. Its texts hold no control
+        characters (:func:`plain_texts`), so an SVG is well-formed XML.
     """
+    plain_texts(fig)
     freeze_layout(fig, texts)
     if fmt == "svg":
         buf = io.BytesIO()
         fig.savefig(buf, format="svg", metadata={"Date": None})
         return buf.getvalue()
     return png_bytes(fig)
+
+
+def plain_texts(fig: Any) -> None:
+    """Remove escape sequences and control characters from every text of ``fig``
+    (titles, axis labels, annotations): a model's labels reach the picture, and a
+    control character makes an SVG ill-formed XML and a PNG show a missing glyph.
+    Line breaks stay. Tick labels are drawn again from their formatter at every
+    draw: the ones taken from a file (scenario names) are cleaned where they are set."""
+    from matplotlib.text import Text
+
+    from riskchain.report.safe import terminal_text
+
+    for text in fig.findobj(Text):
+        text.set_text(terminal_text(text.get_text()))
 
 
 def freeze_layout(fig: Any, texts: Sequence[Any]) -> None:

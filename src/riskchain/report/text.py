@@ -10,6 +10,8 @@ import re
 import textwrap
 from collections.abc import Iterable, Sequence
 
+from riskchain.report.safe import csv_cell, md_cell, one_line
+
 # glues the words of a phrase that must not be split across lines ("likely [55–80%]")
 _NBSP = "\u00a0"
 
@@ -113,7 +115,7 @@ def wrap_text(
     many spaces). Phrases in ``keep`` are never split (a word with its range)."""
     hang = " " * len(indent) if hang is None else hang
     lines = textwrap.wrap(
-        _glue(text, keep),
+        _glue(one_line(text), keep),
         max(width, len(indent) + 1),
         initial_indent=indent,
         subsequent_indent=hang,
@@ -162,6 +164,9 @@ def fit_blocks(
     has a note: its last cell, printed on a line of its own under the row, from the
     second column on (it takes no column's width)."""
     keep = list(keep)
+    # a cell is one line of plain text: no escape sequence, no line break inside it
+    header = [one_line(h) for h in header]
+    blocks = [[[one_line(c) for c in r] for r in b] for b in blocks]
     n = len(header)
     everything = [list(header), *[list(r)[:n] for b in blocks for r in b]]
     widths = [max(len(r[i]) for r in everything) for i in range(n)]
@@ -206,10 +211,12 @@ def _wrap_cell(text: str, width: int, keep: list[str]) -> list[str]:
 def markdown_table(
     rows: Sequence[Sequence[str]], header: Sequence[str], right: Sequence[int] = ()
 ) -> list[str]:
-    """A GitHub-flavoured Markdown pipe table (``|`` in cells escaped)."""
+    """A GitHub-flavoured Markdown pipe table of plain-text cells, each escaped by
+    :func:`~riskchain.report.safe.md_cell` (so ``|`` in a cell stays in it, and no
+    cell holds HTML or a link)."""
 
     def cell(c: str) -> str:
-        return c.replace("|", "\\|")
+        return md_cell(c)
 
     rule = ["---:" if i in right else "---" for i in range(len(header))]
     out = ["| " + " | ".join(cell(h) for h in header) + " |", "| " + " | ".join(rule) + " |"]
@@ -218,17 +225,31 @@ def markdown_table(
 
 
 def csv_text(rows: Sequence[Sequence[object]], header: Sequence[str]) -> str:
+    """CSV, one line per row (``\\n``), every cell (header too) made safe for a
+    spreadsheet by :func:`~riskchain.report.safe.csv_cell`: no cell starts a formula,
+    and a cell with a line break is quoted, so it never splits its row."""
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow(header)
-    writer.writerows(rows)
+    writer.writerow([csv_cell(c) for c in header])
+    writer.writerows([csv_cell(c) for c in r] for r in rows)
     return buf.getvalue()
+
+
+# characters JSON leaves raw with ensure_ascii=False that a terminal may act on (DEL, C1
+# controls: 0x9b starts a control sequence) or that cannot be encoded (lone surrogates)
+_JSON_RAW = re.compile("[\x7f-\x9f\ud800-\udfff\u2028\u2029]")
 
 
 def json_text(data: object) -> str:
     """Deterministic JSON: insertion order kept, floats to 12 significant digits
-    (so rounding noise such as 0.30000000000000004 does not show), NaN as null."""
-    return json.dumps(_clean(data), indent=2, ensure_ascii=False) + "\n"
+    (so rounding noise such as 0.30000000000000004 does not show), NaN as null.
+
+    Strings keep their exact value: control characters are written as JSON's
+    ``\\u`` escapes (json escapes C0 itself; DEL, C1, lone surrogates and the line
+    separators too), so the text printed holds none of them."""
+    text = json.dumps(_clean(data), indent=2, ensure_ascii=False)
+    # these characters occur only inside strings, where \uXXXX means the same
+    return _JSON_RAW.sub(lambda m: f"\\u{ord(m.group(0)):04x}", text) + "\n"
 
 
 def _clean(x: object) -> object:

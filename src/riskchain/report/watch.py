@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 from riskchain.analysis.watch import BetweenResult, Indicator, Outcome, WatchResult
+from riskchain.report.safe import md_text, one_line
 from riskchain.report.text import align, json_text, markdown_table, pct, pct_in_band
 from riskchain.scales import Scale
 
@@ -146,14 +147,17 @@ def render_watch(res: WatchResult, fmt: str = "table", top: int | None = 10) -> 
             (f"{x.node} — {x.label}", [_outcome_line(res, x, o) for o in x.outcomes.values()])
         )
     if fmt == "md":
-        out = [f"**{line}**  " if i == 0 else f"{line}  " for i, line in enumerate(_summary(res))]
+        out = [
+            f"**{md_text(line)}**  " if i == 0 else f"{md_text(line)}  "
+            for i, line in enumerate(_summary(res))
+        ]
         out += ["", f"**{title}**", ""]
         out += markdown_table(_rows(res, shown), _headers(res), right=[0, 2, 3, 4])
         if details:
             out += ["", "**If you observe**", ""]
             for head, lines in details:
-                out += [f"- {head}", *[f"  - {line}" for line in lines]]
-        out += ["", *[f"- {n}" for n in _notes(res)]]
+                out += [f"- {md_text(head)}", *[f"  - {md_text(line)}" for line in lines]]
+        out += ["", *[f"- {md_text(n)}" for n in _notes(res)]]
         return "\n".join(out) + "\n"
     out = [*_summary(res), "", title + ":", ""]
     out += align(_rows(res, shown), _headers(res), right=[0, 2, 3, 4])
@@ -162,7 +166,7 @@ def render_watch(res: WatchResult, fmt: str = "table", top: int | None = 10) -> 
         for head, lines in details:
             out += ["", head, *[f"  {line}" for line in lines]]
     out += ["", *[f"* {n}" for n in _notes(res)]]
-    return "\n".join(out) + "\n"
+    return "\n".join(map(one_line, out)) + "\n"
 
 
 # ----------------------------------------------------------------------------- two scenarios
@@ -217,13 +221,13 @@ def render_between(res: BetweenResult, fmt: str = "table", top: int | None = 10)
         ]
         details.append((f"{x.node} — {x.label}", lines))
     if fmt == "md":
-        out = [f"**{head}**", "", f"**{title}**", ""]
+        out = [f"**{md_text(head)}**", "", f"**{title}**", ""]
         out += markdown_table(rows, header, right=[0, 2])
         if details:
             out += ["", "**If you observe**", ""]
             for h, lines in details:
-                out += [f"- {h}", *[f"  - {line}" for line in lines]]
-        out += ["", *[f"- {n}" for n in _between_notes(res)]]
+                out += [f"- {md_text(h)}", *[f"  - {md_text(line)}" for line in lines]]
+        out += ["", *[f"- {md_text(n)}" for n in _between_notes(res)]]
         return "\n".join(out) + "\n"
     out = [head, "", title + ":", ""]
     out += align(rows, header, right=[0, 2])
@@ -232,4 +236,4 @@ def render_between(res: BetweenResult, fmt: str = "table", top: int | None = 10)
         for h, lines in details:
             out += ["", h, *[f"  {line}" for line in lines]]
     out += ["", *[f"* {n}" for n in _between_notes(res)]]
-    return "\n".join(out) + "\n"
+    return "\n".join(map(one_line, out)) + "\n"
