@@ -357,11 +357,17 @@ def validate(
     paths: list[str] = typer.Argument(
         ..., metavar="PATH...", help="Model files, or folders of them."
     ),
+    max_table: str = typer.Option(
+        "1GiB",
+        "--max-table",
+        metavar="SIZE",
+        help="Memory budget for a model's tables; a model whose tables need more is refused.",
+    ),
 ) -> int:
     """Check model files; report every problem as path:line:col (exit 0 valid, 1 invalid)."""
     from riskchain.validate import validate_paths
 
-    reports = validate_paths(paths)
+    reports = validate_paths(paths, parse_size(max_table))
     bad = 0
     for rep in reports:
         if rep.ok:
@@ -538,7 +544,7 @@ def sensitivity(
 
     sc = get_scale(scale.value)
     try:
-        q = pose(model, scenario, ev, dv, lk)
+        q = pose(model, scenario, ev, dv, lk, budget)
         res = analyse(
             q.model,
             node,
@@ -623,7 +629,7 @@ def watch(
         from riskchain.report.watch import render_between
 
         try:
-            a, b = (pose(model, sid, ev, dv, lk) for sid in between)
+            a, b = (pose(model, sid, ev, dv, lk, budget) for sid in between)
         except UsageError as exc:
             raise UsageError(str(exc).replace("--scenario", "--between")) from None
         try:
@@ -638,7 +644,7 @@ def watch(
     assert target is not None
     node, state = _target_state(target)
     try:
-        q = pose(model, scenario, ev, dv, lk)
+        q = pose(model, scenario, ev, dv, lk, budget)
         res = rank(
             q.model, node, state, q.given, q.do, q.likelihood, get_scale(scale.value), budget
         )
@@ -720,7 +726,7 @@ def explain(
     from riskchain.scales import get_scale
 
     try:
-        q = pose(model, scenario, ev, dv, lk)
+        q = pose(model, scenario, ev, dv, lk, budget)
         res = gather(
             q.model,
             node,
@@ -987,7 +993,7 @@ def graph(
     from riskchain.scales import get_scale
 
     try:
-        q = pose(model, scenario, ev, dv, lk)
+        q = pose(model, scenario, ev, dv, lk, budget)
         view = graph_view(
             q.model,
             q.given,
@@ -1194,6 +1200,17 @@ def main(argv: list[str] | None = None) -> int:
         for line in exc.lines():
             typer.echo(line, err=True)
         return 2 if isinstance(exc, UsageError) else 1
+    except MemoryError:
+        # sizes are checked before allocating where they can be known; this is the rest
+        if _DEBUG["on"]:
+            raise
+        typer.echo(
+            "error: out of memory: the input needs more memory than is free on this machine\n"
+            "    hint: ask for less at once (fewer targets, scenarios or --samples), or lower "
+            "--max-table so that large questions are refused before they start",
+            err=True,
+        )
+        return 1
     except KeyboardInterrupt:
         typer.echo("interrupted", err=True)
         return 130
