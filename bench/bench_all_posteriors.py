@@ -293,7 +293,7 @@ def main() -> None:
             commands["pyagrum"] = ([python(), "-c", PYAGRUM, str(bif)], None)
         t = interleaved(commands, args.repeat)
         shutil.rmtree(cold_dirs)
-        cached = any((warm_dir / "models").glob("*.pickle"))
+        cached = any((warm_dir / "models").glob("*.entry"))
         out = subprocess.run(
             query, check=True, cwd=ROOT, capture_output=True, text=True, env=warm_env
         )

@@ -331,3 +331,71 @@ def check_golden(path: Path, text: str) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text)
     assert text == path.read_text()
+
+
+# ----------------------------------------------------------------------------- another user
+
+#: Tests that drop privileges run as this user (``nobody`` on Debian).
+OTHER_UID = 65534
+
+needs_root = pytest.mark.skipif(
+    not hasattr(os, "geteuid") or os.geteuid() != 0,
+    reason="drops privileges to another user (or chowns a file): needs root",
+)
+
+
+def as_other_user(fn, uid: int = OTHER_UID):
+    """Run ``fn()`` in a forked child that has given up root for ``uid`` (groups
+    dropped), and return what it returned (it must pickle). Root passes every
+    permission check, so refusals that rest on permissions are tested this way.
+
+    Modules the child needs must be imported first (the child may not be able
+    to read the Python installation): run the same call once as root.
+    """
+    import pickle
+
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child
+        try:
+            os.close(read)
+            os.setgroups([])
+            os.setgid(uid)
+            os.setuid(uid)
+            result = ("ok", fn())
+        except BaseException as exc:  # report it to the parent
+            result = ("raised", f"{type(exc).__name__}: {exc}")
+        with os.fdopen(write, "wb") as fh:
+            pickle.dump(result, fh)
+        os._exit(0)
+    os.close(write)
+    with os.fdopen(read, "rb") as fh:
+        data = fh.read()
+    os.waitpid(pid, 0)
+    status, value = pickle.loads(data)
+    if status != "ok":
+        raise AssertionError(f"as uid {uid}: {value}")
+    return value
+
+
+@pytest.fixture
+def shared_dir():
+    """Make folders under /tmp that another user can reach (pytest's tmp_path is private
+    to root): ``shared_dir(mode=0o777, owner=None)``; removed after the test."""
+    import shutil
+    import tempfile
+
+    made: list[Path] = []
+
+    def make(mode: int = 0o777, owner: int | None = None) -> Path:
+        folder = Path(tempfile.mkdtemp(prefix="riskchain-shared-"))
+        made.append(folder)
+        if owner is not None:
+            os.chown(folder, owner, owner)
+        folder.chmod(mode)
+        return folder
+
+    yield make
+    for folder in made:
+        folder.chmod(0o700)
+        shutil.rmtree(folder, ignore_errors=True)

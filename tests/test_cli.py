@@ -230,28 +230,6 @@ def test_missing_model_file_is_usage_error(capsys):
     assert err == "error: nope.yaml: no such file\n"
 
 
-OUT_OF_MEMORY = (
-    "error: out of memory: the input needs more memory than is free on this machine\n"
-    "    hint: ask for less at once (fewer targets, scenarios or --samples), or lower "
-    "--max-table so that large questions are refused before they start\n"
-)
-
-
-def test_out_of_memory_is_one_clear_error(capsys, monkeypatch):
-    """A MemoryError (numpy's _ArrayMemoryError is one) anywhere below the CLI is a
-    message and exit 1, not a traceback; --debug lets it through."""
-    import riskchain.model
-
-    def exhausted(*args, **kw):
-        raise MemoryError("Unable to allocate 8.00 TiB for an array")
-
-    monkeypatch.setattr(riskchain.model.Model, "query", exhausted)
-    code, out, err = run(capsys, "query", TINY)
-    assert (code, out, err) == (1, "", OUT_OF_MEMORY)
-    with pytest.raises(MemoryError):
-        main(["--debug", "query", TINY])
-
-
 def test_query_max_table_is_the_budget_of_the_models_tables_too(capsys, tmp_path):
     """--max-table also sizes the model's tables before they are built: a 16 MiB table
     (48 MiB to build) is refused at its parents under 32MiB and answered under 64MiB."""

@@ -16,7 +16,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import run_cli
+from conftest import OTHER_UID, as_other_user, needs_root, run_cli
 from riskchain.compile import compile_spec
 from riskchain.edit import EditError, EditResult, InvalidEditError, apply, edit_text, set_value
 from riskchain.errors import UsageError
@@ -24,6 +24,12 @@ from riskchain.scales import DEFAULT_SCALE
 from riskchain.spec.model import parse_model_text
 from riskchain.spec.probability import Context, parse_prob
 from riskchain.spec.yamlsrc import parse_yaml
+
+
+def files(folder: Path) -> list[str]:
+    """The folder's files but the lock file ``set`` leaves (``.NAME.lock``, see io/files.py)."""
+    return sorted(p.name for p in folder.iterdir() if not p.name.endswith(".lock"))
+
 
 SAMPLE = """\
 # Sample model for edit tests: comments, odd spacing, every place a number can be.
@@ -561,7 +567,7 @@ def test_refusals_exit_1_and_change_nothing(capsys, model, args, expected):
     assert err == expected.format(path=model)
     assert model.read_bytes() == SAMPLE.encode()
     assert model.stat().st_mtime_ns == before
-    assert [p.name for p in model.parent.iterdir()] == ["sample.yaml"]
+    assert files(model.parent) == ["sample.yaml"]
 
 
 @pytest.mark.parametrize(
@@ -690,7 +696,7 @@ def test_crash_before_rename_leaves_the_old_file(capsys, model, monkeypatch):
     assert (code, out) == (1, "")
     assert err == f"{model}: error: cannot write the file: Input/output error\n"
     assert model.read_bytes() == SAMPLE.encode()
-    assert [p.name for p in model.parent.iterdir()] == ["sample.yaml"]
+    assert files(model.parent) == ["sample.yaml"]
 
 
 def test_symlink_stays_a_link(model):
@@ -699,7 +705,7 @@ def test_symlink_stays_a_link(model):
     apply(set_value(link, "talks_fail", "likely"))
     assert link.is_symlink()
     assert model.read_text() == SAMPLE.replace("p:    unlikely", "p:    likely")
-    assert sorted(p.name for p in model.parent.iterdir()) == ["link.yaml", "sample.yaml"]
+    assert files(model.parent) == ["link.yaml", "sample.yaml"]
 
 
 def test_apply_refuses_a_file_changed_since_planning(model):
@@ -708,3 +714,248 @@ def test_apply_refuses_a_file_changed_since_planning(model):
     with pytest.raises(EditError, match="the file changed since the edit was planned"):
         apply(result)
     assert model.read_text() == SAMPLE.replace("0.4", "0.45")
+
+
+# ----------------------------------------------------------------------------- concurrent edits (issue 12)
+
+# A child process: imports the CLI, says it is ready, waits for the go file, then runs
+# `riskchain set MODEL NODE 0.5` for each node given (the same code path as the command).
+_CHILD = r"""
+import os, sys, time
+import riskchain.cli, riskchain.compile, riskchain.edit, riskchain.io.files, riskchain.spec.model
+ready, go, model = sys.argv[1:4]
+open(ready, "w").close()
+while not os.path.exists(go):
+    time.sleep(0.0005)
+sys.exit(max(riskchain.cli.main(["set", model, node, "0.5"]) for node in sys.argv[4:]))
+"""
+
+
+def _env() -> dict[str, str]:
+    src = str(Path(__file__).resolve().parents[1] / "src")
+    return {**os.environ, "PYTHONPATH": src, "RISKCHAIN_NO_CACHE": "1"}
+
+
+def test_concurrent_sets_on_one_file_keep_every_change(tmp_path):
+    """Issue 12 item 1: two `set` on one file at once both exited 0 and one change was
+    lost. Six processes released together each set five different nodes (30 edits
+    racing); every edit must be in the file. Before the lock, about 6 of 30 were kept."""
+    import subprocess
+    import sys
+    import time
+
+    procs_n, edits = 6, 5
+    path = tmp_path / "many.yaml"
+    path.write_text(
+        "riskchain: 1\nid: many\nnodes:\n"
+        + "".join(f"  n{i}:\n    p: 0.1\n" for i in range(procs_n * edits))
+    )
+    go = tmp_path / "go"
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", _CHILD, str(tmp_path / f"ready{k}"), str(go), str(path)]
+            + [f"n{k * edits + e}" for e in range(edits)],
+            env=_env(),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+        for k in range(procs_n)
+    ]
+    deadline = time.monotonic() + 60
+    while not all((tmp_path / f"ready{k}").exists() for k in range(procs_n)):
+        assert time.monotonic() < deadline and all(p.poll() is None for p in procs)
+        time.sleep(0.01)
+    go.touch()
+    results = [(p.wait(), p.stderr.read().decode()) for p in procs]
+    assert [code for code, _ in results] == [0] * procs_n, results
+    text = path.read_text()
+    assert text.count("p: 0.5") == procs_n * edits
+    assert "p: 0.1" not in text
+    parse_model_text(text)  # still a valid model
+
+
+# a child that writes slowly: it stops inside the write (temporary file written, not yet
+# renamed) so that it can be killed there
+_SLOW_CHILD = r"""
+import os, sys, time
+import riskchain.cli
+real = os.fsync
+def slow(fd):
+    open(sys.argv[1], "w").close()
+    time.sleep(60)
+    real(fd)
+os.fsync = slow
+sys.exit(riskchain.cli.main(["set", sys.argv[2], "talks_fail", "likely"]))
+"""
+
+
+def test_a_kill_during_the_write_leaves_the_old_file_and_its_temp_is_cleaned(model, tmp_path):
+    """Issue 12 item 7: a kill during `set` never corrupts the file, but left a hidden
+    `.NAME.XXXX.tmp`; the next edit of the file removes it."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    inside = tmp_path / "inside-the-write"
+    child = subprocess.Popen(
+        [sys.executable, "-c", _SLOW_CHILD, str(inside), str(model)],
+        env=_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    deadline = time.monotonic() + 60
+    while not inside.exists():
+        assert time.monotonic() < deadline and child.poll() is None, child.stderr.read()
+        time.sleep(0.01)
+    child.send_signal(signal.SIGKILL)
+    child.wait()
+    assert model.read_bytes() == SAMPLE.encode()
+    temps = [p.name for p in model.parent.glob(".sample.yaml.*.tmp")]
+    assert len(temps) == 1, temps  # the killed write's
+    apply(set_value(model, "incident", "0.25"))
+    assert list(model.parent.glob(".sample.yaml.*.tmp")) == []
+    assert files(model.parent) == ["inside-the-write", "sample.yaml"]
+    assert model.read_text() == SAMPLE.replace("p: '20%'", "p: '0.25'")
+
+
+def test_kills_at_random_moments_leave_the_old_or_the_new_file(model):
+    """Kill -9 at random moments of a `set` run: the file is always byte for byte the
+    old text or the new one."""
+    import random
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    rng = random.Random(12)
+    new = SAMPLE.replace("p:    unlikely", "p:    likely").encode()
+    code = "import sys, riskchain.cli; sys.exit(riskchain.cli.main(sys.argv[1:]))"
+    for _ in range(6):
+        model.write_text(SAMPLE)
+        child = subprocess.Popen(
+            [sys.executable, "-c", code, "set", str(model), "talks_fail", "likely"],
+            env=_env(),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        time.sleep(rng.uniform(0.2, 0.8))
+        child.send_signal(signal.SIGKILL)
+        child.wait()
+        assert model.read_bytes() in (SAMPLE.encode(), new)
+
+
+# ----------------------------------------------------------------------------- permissions and links (issue 12)
+
+
+def test_a_read_only_file_is_refused(capsys, model):
+    """Issue 12 item 2: a 444 file was replaced with exit 0. Root passes the permission
+    check too, so the write bits are checked as well (see io/files.py)."""
+    model.chmod(0o444)
+    code, out, err = run(capsys, "set", str(model), "talks_fail", "likely")
+    assert (code, out) == (1, "")
+    assert err == (
+        f"{model}: error: the file is read-only (mode 0444); nothing was written\n"
+        "    hint: make it writable first (chmod u+w) if you mean to change it\n"
+    )
+    assert model.read_bytes() == SAMPLE.encode()
+    assert model.stat().st_mode & 0o777 == 0o444
+
+
+def test_a_hard_linked_file_is_refused(capsys, model):
+    """Issue 12 item 2: a hard-linked file was silently split (the other name kept the
+    old text). Refused: replacing it would split the link, writing it in place would
+    give up the all-or-nothing write."""
+    other = model.parent / "other-name.yaml"
+    os.link(model, other)
+    code, _, err = run(capsys, "set", str(model), "talks_fail", "likely")
+    assert code == 1
+    assert err.startswith(f"{model}: error: the file has 2 hard links; replacing it would")
+    assert model.read_bytes() == other.read_bytes() == SAMPLE.encode()
+    assert os.stat(model).st_ino == os.stat(other).st_ino
+
+
+@needs_root
+def test_owner_group_and_mode_are_kept(capsys, model):
+    """Issue 12 item 2: root editing another user's file made it root's."""
+    os.chown(model, OTHER_UID, OTHER_UID)
+    model.chmod(0o640)
+    code, _, _ = run(capsys, "set", str(model), "talks_fail", "likely")
+    assert code == 0
+    st = model.stat()
+    assert (st.st_uid, st.st_gid, st.st_mode & 0o7777) == (OTHER_UID, OTHER_UID, 0o640)
+    assert model.read_text() == SAMPLE.replace("p:    unlikely", "p:    likely")
+
+
+def _warm(capsys, tmp_path) -> None:
+    """Import everything `set` needs (the other user may not read the Python install)."""
+    scratch = tmp_path / "warm.yaml"
+    scratch.write_text(SAMPLE)
+    assert run(capsys, "set", str(scratch), "talks_fail", "likely")[0] == 0
+    assert run(capsys, "set", str(scratch), "nope", "likely")[0] == 1
+
+
+@needs_root
+def test_a_read_only_folder_is_named(capsys, tmp_path, shared_dir):
+    """Issue 12 item 2: the error for a folder that cannot be written names the folder."""
+    _warm(capsys, tmp_path)
+    folder = shared_dir(0o555, owner=OTHER_UID)
+    path = folder / "m.yaml"
+    folder.chmod(0o755)
+    path.write_text(SAMPLE)
+    os.chown(path, OTHER_UID, OTHER_UID)
+    folder.chmod(0o555)
+    code, _, err = as_other_user(lambda: run(capsys, "set", str(path), "talks_fail", "likely"))
+    assert code == 1
+    assert err == (
+        f"{path}: error: cannot write in the folder '{folder}': permission denied\n"
+        "    hint: riskchain replaces a file through a temporary file and a lock file in its "
+        "folder; the folder must be writable\n"
+    )
+    assert path.read_bytes() == SAMPLE.encode()
+
+
+@needs_root
+def test_a_file_the_user_may_not_write_is_refused(capsys, tmp_path, shared_dir):
+    _warm(capsys, tmp_path)
+    path = shared_dir(0o777) / "m.yaml"
+    path.write_text(SAMPLE)
+    path.chmod(0o644)  # root's; the other user may read it only
+    code, _, err = as_other_user(lambda: run(capsys, "set", str(path), "talks_fail", "likely"))
+    assert code == 1
+    assert err == (
+        f"{path}: error: the file is not writable for you (mode 0644, owner uid 0); "
+        "nothing was written\n    hint: ask its owner to make the change, or edit a copy\n"
+    )
+    assert path.read_bytes() == SAMPLE.encode()
+
+
+@needs_root
+def test_another_users_writable_file_is_refused(capsys, tmp_path, shared_dir):
+    """A file others may write but that belongs to someone else: replacing it would
+    make it the editor's (only root can give it back), so it is refused."""
+    _warm(capsys, tmp_path)
+    path = shared_dir(0o777) / "m.yaml"
+    path.write_text(SAMPLE)
+    path.chmod(0o666)
+    code, _, err = as_other_user(lambda: run(capsys, "set", str(path), "talks_fail", "likely"))
+    assert code == 1
+    assert err.startswith(f"{path}: error: the file belongs to another user or group (uid 0")
+    assert path.read_bytes() == SAMPLE.encode()
+    assert path.stat().st_uid == 0
+
+
+@needs_root
+def test_the_other_user_edits_their_own_file(capsys, tmp_path, shared_dir):
+    """The same path works for an ordinary user editing their own file (no root bypass)."""
+    _warm(capsys, tmp_path)
+    folder = shared_dir(0o755, owner=OTHER_UID)
+    path = folder / "m.yaml"
+    path.write_text(SAMPLE)
+    os.chown(path, OTHER_UID, OTHER_UID)
+    path.chmod(0o600)
+    code, _, err = as_other_user(lambda: run(capsys, "set", str(path), "talks_fail", "likely"))
+    assert (code, err) == (0, f"set talks_fail p: unlikely -> likely ({path}:7:11)\n")
+    st = path.stat()
+    assert (st.st_uid, st.st_mode & 0o777) == (OTHER_UID, 0o600)
+    assert path.read_text() == SAMPLE.replace("p:    unlikely", "p:    likely")

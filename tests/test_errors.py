@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from riskchain.errors import Diagnostic, clip, format_bytes, listing, power_text, shorten
+from riskchain.errors import (
+    MESSAGE_LIMIT,
+    Diagnostic,
+    clip,
+    format_bytes,
+    listing,
+    power_text,
+    shorten,
+)
 
 
 @pytest.mark.parametrize(
@@ -30,11 +38,12 @@ def test_clip_keeps_start_and_end_and_says_how_much_is_left_out():
 
 
 def test_a_diagnostic_prints_at_most_one_clipped_line_each():
-    """A message echoing a 1 MB key prints about 600 characters, hint likewise."""
-    d = Diagnostic("f.yaml", 3, 4, "unknown key '" + "k" * 1_000_000 + "'", "x" * 10_000)
+    """A message echoing a 1 MB key prints about MESSAGE_LIMIT characters, hint likewise."""
+    d = Diagnostic("f.yaml", 3, 4, "unknown key '" + "k" * 1_000_000 + "'", "x" * 100_000)
     message, hint = d.format().split("\n")
     assert message.startswith("f.yaml:3:4: error: unknown key 'kkk") and message.endswith("k'")
-    assert len(message) < 700 and len(hint) < 700
+    assert "[…990,014 characters…]" in message
+    assert len(message) < MESSAGE_LIMIT + 100 and len(hint) < MESSAGE_LIMIT + 100
 
 
 def test_listing_names_twenty_then_counts_the_rest():

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import re
 import sys
+from contextlib import contextmanager
 from enum import Enum
 from pathlib import Path
 
@@ -336,15 +337,21 @@ def _progress():
     return update
 
 
-def _plot(path: Path | None, items, targets, model, scale, findings, points) -> None:
+def _plot(
+    path: Path | None, items, targets, model, scale, findings, points, every_state=False
+) -> None:
     """Write the plot of the draws (matplotlib is imported only here). ``findings``
-    and ``points`` give, per item, the observed/forced nodes and the point answers."""
+    and ``points`` give, per item, the observed/forced nodes and the point answers;
+    ``every_state`` draws every state of a target, as ``query`` lists them."""
     if path is None:
         return
     from riskchain.report.plot import plot_uncertainty
 
     fmt = path.suffix.lower().lstrip(".")
-    data = plot_uncertainty(items, targets, model, scale, fmt, findings=findings, points=points)
+    data = plot_uncertainty(
+        items, targets, model, scale, fmt, findings=findings, points=points,
+        every_state=every_state,
+    )  # fmt: skip
     _write(path, data)
     typer.echo(f"wrote {path}", err=True)
 
@@ -452,6 +459,7 @@ def query(
             sc,
             [_findings(result.given, result.do)],
             [result.posteriors],
+            every_state=True,
         )
     return 0
 
@@ -568,7 +576,8 @@ def sensitivity(
                 "no tornado to draw"
             )
 
-        _write(plot, plot_tornado(res, top, fmt=plot.suffix.lower().lstrip(".")))
+        names = {n: q.model.label(n) for n in q.model.nodes}
+        _write(plot, plot_tornado(res, top, fmt=plot.suffix.lower().lstrip("."), labels=names))
         typer.echo(f"wrote {plot}", err=True)
     return 0
 
@@ -787,7 +796,7 @@ def run(
 
     result = run_scenarios(scenarios, scenario or None, target or None, draws=draws)
     sc = get_scale(scale.value)
-    typer.echo(render_run(result, fmt.value, sc), nl=False)
+    typer.echo(render_run(result, fmt.value, sc, _width(True)), nl=False)
     _warn_impossible(result)
     _warn_run_conflicts(result)
     _plot_run(plot, result, sc)
@@ -813,16 +822,70 @@ def _findings(given, do) -> dict[str, str]:
     return {**dict.fromkeys(given, "observed"), **dict.fromkeys(do, "forced")}
 
 
+class Layout(str, Enum):
+    auto = "auto"
+    wide = "wide"
+    long = "long"
+
+
+# the format a file's ending asks for (``table -o FILE`` without --format)
+_SUFFIX_FORMATS = {
+    ".html": "html", ".htm": "html", ".json": "json", ".csv": "csv", ".md": "md",
+    ".markdown": "md", ".txt": "table",
+}  # fmt: skip
+
+
+def _table_format(fmt: TableFormat | None, output: Path | None) -> str:
+    """--format, else the format of -o's ending, else plain text; a contradiction between
+    the two is a usage error."""
+    wanted = _SUFFIX_FORMATS.get(output.suffix.lower()) if output is not None else None
+    if fmt is None:
+        return wanted or "table"
+    if wanted is not None and wanted != fmt.value:
+        raise typer.BadParameter(
+            f"'{fmt.value}' contradicts -o {output}, whose ending asks for {wanted}; "
+            "drop --format or change the file's ending",
+            param_hint="--format",
+        )
+    return fmt.value
+
+
+def _width(to_terminal: bool) -> int:
+    """The width to fit: $COLUMNS, else the terminal's, else (a pipe or a file) 100."""
+    import shutil
+
+    from riskchain.report.risktable import DEFAULT_WIDTH
+
+    columns = os.environ.get("COLUMNS", "")
+    if columns.isdigit() and int(columns) > 0:
+        return int(columns)
+    if to_terminal and sys.stdout.isatty():
+        return shutil.get_terminal_size((DEFAULT_WIDTH, 24)).columns
+    return DEFAULT_WIDTH
+
+
 @app.command()
 def table(
     scenarios: Path = typer.Argument(..., metavar="SCENARIOS", help="A scenario file."),
-    fmt: TableFormat = typer.Option(TableFormat.table, "--format", "-f", help="Output format."),
+    fmt: TableFormat | None = typer.Option(
+        None,
+        "--format",
+        "-f",
+        help="Output format (default: from -o's ending, .html .json .csv .md; else table).",
+    ),
     output: Path | None = typer.Option(
         None,
         "--output",
         "-o",
         metavar="FILE",
         help="Write to FILE (atomically) instead of the terminal.",
+    ),
+    layout: Layout = typer.Option(
+        Layout.auto,
+        "--layout",
+        help="table and md: wide (a column group per scenario), long (a block per outcome, "
+        "a row per scenario) or auto (wide when it fits $COLUMNS or the terminal, else long; "
+        "100 columns when neither is known).",
     ),
     scale: ScaleName = typer.Option(ScaleName.icd203, "--scale", help="Scale of estimative words."),
     scenario: list[str] = typer.Option(
@@ -844,7 +907,12 @@ def table(
     strength: float | None = _strength_option(),
     plot: Path | None = _plot_option(),
 ) -> int:
-    """The risk table: one row per target outcome, one column group per scenario."""
+    """The risk table of a scenario file, laid out to fit the terminal.
+
+    For each target outcome under each scenario: the probability, its estimative word with its
+    range, and the change against the baseline scenario; observed and forced outcomes are
+    labelled so.
+    """
     import datetime as dt
 
     draws = _draw_settings(samples, seed, level, strength, plot)
@@ -858,14 +926,17 @@ def table(
             ) from None
     if output is not None and output.parent and not output.parent.exists():
         raise UsageError(f"-o {output}: no such folder '{output.parent}'")
+    _table_format(fmt, output)  # a contradiction is refused before any work
     from riskchain.analysis.risktable import risk_table
     from riskchain.analysis.scenarios import run_scenarios
     from riskchain.report.risktable import render_risk_table
     from riskchain.scales import get_scale
 
+    kind = _table_format(fmt, output)
     result = run_scenarios(scenarios, scenario or None, include_baseline=True, draws=draws)
     sc = get_scale(scale.value)
-    text = render_risk_table(risk_table(result, sc, produced, bands), fmt.value)
+    table_ = risk_table(result, sc, produced, bands)
+    text = render_risk_table(table_, kind, layout.value, _width(output is None))
     if output is None:
         typer.echo(text, nl=False)
     else:
@@ -930,16 +1001,13 @@ def report(
         raise UsageError(f"-o {path}: no such folder '{path.parent}'")
     from riskchain.analysis.report import build_report
     from riskchain.report.html import render_report
-    from riskchain.report.query import uncertainty_lines
     from riskchain.scales import get_scale
 
     try:
         rep = build_report(scenarios, node, state, get_scale(scale.value), produced, draws, budget)
     except UsageError as exc:
         raise UsageError(_flag_message(exc)) from None
-    base = rep.run.result(rep.run.baseline)
-    note = " ".join(uncertainty_lines(base.uncertainty)) if base.uncertainty else None
-    _write(path, render_report(rep, note))
+    _write(path, render_report(rep))
     typer.echo(f"wrote {path}", err=True)
     return 0
 
@@ -978,33 +1046,39 @@ def graph(
     max_table: str = typer.Option(
         "1GiB", "--max-table", metavar="SIZE", help="Memory budget for the computation's tables."
     ),
+    focus: str | None = typer.Option(
+        None,
+        "--focus",
+        metavar="NODE",
+        help="Draw only NODE's neighbourhood: its causes and effects up to --depth steps "
+        "(probabilities still from the whole network; what is left out is listed).",
+    ),
+    depth: int | None = typer.Option(
+        None, "--depth", metavar="K", help="Steps from --focus NODE (default 1: parents and children)."
+    ),
 ) -> int:
     """Draw the network, causes above effects: each node with a bar per state showing its
-    probability under the question; observed and forced nodes marked, cut arrows drawn cut."""
+    probability under the question; observed and forced nodes marked, cut arrows drawn cut,
+    targets marked; a scenario other than the baseline shows each state's change from it."""
     budget = parse_size(max_table)
     ev, dv, lk = _pairs(given, "--given"), _pairs(do, "--do"), _likelihoods(likelihood)
+    if depth is not None and focus is None:
+        raise typer.BadParameter("needs --focus NODE, the node to draw around", param_hint="--depth")
+    if depth is not None and depth < 0:
+        raise typer.BadParameter(f"a number of steps, 0 or more, got {depth}", param_hint="--depth")
     fmt = output.suffix.lower().lstrip(".")
     if fmt not in ("svg", "png", "dot"):
         raise typer.BadParameter(f"'{output}' must end in .svg, .png or .dot", param_hint="-o")
     if output.parent and not output.parent.exists():
         raise UsageError(f"-o {output}: no such folder '{output.parent}'")
-    from riskchain.analysis.scenarios import pose
-    from riskchain.report.graph import graph_view, render
+    from riskchain.report.graph import DEFAULT_DEPTH, graph_question, render
     from riskchain.scales import get_scale
 
     try:
-        q = pose(model, scenario, ev, dv, lk, budget)
-        view = graph_view(
-            q.model,
-            q.given,
-            q.do,
-            q.likelihood,
-            scenario=q.scenario.id if q.scenario is not None else None,
-            description=q.scenario.description if q.scenario is not None else None,
-            own_numbers=q.scenario.sets if q.scenario is not None else (),
-            scale=get_scale(scale.value),
-            max_table=budget,
-        )
+        view = graph_question(
+            model, scenario, ev, dv, lk, scale=get_scale(scale.value), max_table=budget,
+            focus=focus, depth=DEFAULT_DEPTH if depth is None else depth,
+        )  # fmt: skip
     except UsageError as exc:
         raise UsageError(_flag_message(exc)) from None
     _write(output, render(view, fmt))  # type: ignore[arg-type]  # _write takes bytes too
@@ -1062,19 +1136,23 @@ def set_(
 ) -> int:
     """Change one number of a model file in place; every other byte stays as written.
 
-    The edited file is validated before it is written (atomically). An invalid
-    value, an unknown node, state, row or cause, or an edit that would make the
-    model invalid changes nothing and exits 1.
+    The edited file is validated before it is written (atomically, under a lock
+    file .MODEL.lock beside it, so edits made at the same time are all kept). An
+    invalid value, an unknown node, state, row or cause, an edit that would make
+    the model invalid, or a file that is read-only, hard-linked or another
+    user's changes nothing and exits 1.
     """
-    from riskchain.edit import apply, set_value
+    from riskchain.edit import set_value, write_value
 
-    result = set_value(model, node, value, when=when, state=state, cause=cause, leak=leak)
     if dry_run:
+        result = set_value(model, node, value, when=when, state=state, cause=cause, leak=leak)
         typer.echo(result.diff(), nl=False)
-    elif not result.changed:
+        return 0
+    # read, edit, validate and replace under the file's lock (concurrent edits all kept)
+    result = write_value(model, node, value, when=when, state=state, cause=cause, leak=leak)
+    if not result.changed:
         typer.echo(f"{result.summary()}: unchanged, nothing written", err=True)
     else:
-        apply(result)
         typer.echo(result.summary(), err=True)
     return 0
 
@@ -1100,7 +1178,7 @@ def import_(
     source: Path = typer.Argument(
         ...,
         metavar="FILE",
-        help="A network file, by its ending: .bif, .bif.gz, .xmlbif, .xml, .net, .uai or .xdsl.",
+        help="A network file, by its ending: .bif, .bif.gz, .xmlbif, .bifxml, .xml, .net, .uai or .xdsl.",
     ),
     output: Path = typer.Option(
         ..., "--output", "-o", metavar="MODEL.yaml", help="The model file to write."
@@ -1140,7 +1218,7 @@ def export(
         "--output",
         "-o",
         metavar="FILE.ext",
-        help="The file to write; its ending picks the format: .bif, .bif.gz, .xmlbif or .xml, "
+        help="The file to write; its ending picks the format: .bif, .bif.gz, .xmlbif, .bifxml or .xml, "
         ".net (Hugin), .uai, .xdsl (GeNIe).",
     ),
     force: bool = typer.Option(False, "--force", help="Replace FILE if it exists."),
@@ -1181,6 +1259,40 @@ def main(argv: list[str] | None = None) -> int:
     """Run the CLI; return the exit code (0 ok, 1 a problem in the input, 2 bad usage)."""
     args = list(sys.argv[1:] if argv is None else argv)
     _DEBUG["on"] = "--debug" in args or os.environ.get("RISKCHAIN_DEBUG") == "1"
+    with _warnings_printed():
+        return _run(args)
+
+
+@contextmanager
+def _warnings_printed():
+    """Print each of the library's warnings (RiskchainWarning) once, on stderr: a
+    positioned one as ``path:line:col: warning: ...``, others as ``warning: ...``
+    (e.g. a cache folder refused); other warnings are left to Python."""
+    import warnings
+
+    from riskchain.errors import RiskchainWarning
+
+    seen: set[str] = set()
+    with warnings.catch_warnings():
+        shown = warnings.showwarning
+
+        def show(message, category, filename, lineno, file=None, line=None):
+            text = str(message)
+            if not issubclass(category, RiskchainWarning):
+                shown(message, category, filename, lineno, file, line)
+            elif text not in seen:  # once per file, however often it is read
+                seen.add(text)
+                if ": warning: " not in text.splitlines()[0]:
+                    text = "warning: " + text
+                for part in text.splitlines():
+                    typer.echo(part, err=True)
+
+        warnings.showwarning = show
+        warnings.simplefilter("always", RiskchainWarning)
+        yield
+
+
+def _run(args: list[str]) -> int:
     try:
         code = app(args=args, prog_name="riskchain", standalone_mode=False)
         return int(code or 0)
@@ -1200,22 +1312,24 @@ def main(argv: list[str] | None = None) -> int:
         for line in exc.lines():
             typer.echo(line, err=True)
         return 2 if isinstance(exc, UsageError) else 1
-    except MemoryError:
-        # sizes are checked before allocating where they can be known; this is the rest
-        if _DEBUG["on"]:
-            raise
-        typer.echo(
-            "error: out of memory: the input needs more memory than is free on this machine\n"
-            "    hint: ask for less at once (fewer targets, scenarios or --samples), or lower "
-            "--max-table so that large questions are refused before they start",
-            err=True,
-        )
-        return 1
     except KeyboardInterrupt:
         typer.echo("interrupted", err=True)
         return 130
     except BrokenPipeError:
         return 0
+    except MemoryError:
+        if _DEBUG["on"]:
+            raise
+        typer.echo("error: not enough memory for this input or question", err=True)
+        return 1
+    except OSError as exc:
+        # a path the library did not check itself (a name too long, a folder that may
+        # not be entered): one line with the path, not a traceback
+        if _DEBUG["on"]:
+            raise
+        where = f"{exc.filename}: " if exc.filename is not None else ""
+        typer.echo(f"{where}error: {exc.strerror or exc}", err=True)
+        return 1
 
 
 if __name__ == "__main__":  # pragma: no cover

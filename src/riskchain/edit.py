@@ -4,12 +4,15 @@ The edit is text surgery, not a YAML re-dump: the value to change is found in
 the located YAML tree (:mod:`riskchain.spec.yamlsrc` records where every node
 starts and ends), and the new text is spliced into the original string, so
 comments, key order, quoting and every other byte stay as the analyst wrote
-them. The whole new text is validated as a model before anything is written,
-and :func:`apply` writes it atomically.
+them. The whole new text is validated as a model before anything is written.
 
->>> result = set_value("models/x.yaml", "talks_fail", "likely")   # doctest: +SKIP
->>> print(result.diff())                                           # doctest: +SKIP
->>> apply(result)                                                  # doctest: +SKIP
+:func:`write_value` plans and writes under the file's lock
+(:func:`riskchain.io.files.edit_file`): the file is read, edited, validated and
+replaced atomically while no other command may edit it, so two edits of one
+file at once both take effect. :func:`set_value` only plans (``--dry-run``).
+
+>>> result = write_value("models/x.yaml", "talks_fail", "likely")   # doctest: +SKIP
+>>> print(set_value("models/x.yaml", "talks_fail", "0.7").diff())   # doctest: +SKIP
 """
 
 from __future__ import annotations
@@ -26,7 +29,15 @@ from riskchain.scales import DEFAULT_SCALE, Scale, get_scale
 from riskchain.spec.probability import Context, Prob, parse_prob
 from riskchain.spec.yamlsrc import Document, YNode, decode_text, parse_yaml
 
-__all__ = ["EditError", "EditResult", "InvalidEditError", "apply", "edit_text", "set_value"]
+__all__ = [
+    "EditError",
+    "EditResult",
+    "InvalidEditError",
+    "apply",
+    "edit_text",
+    "set_value",
+    "write_value",
+]
 
 DEFAULT_STATES = ("no", "yes")  # as in riskchain.spec.model (not imported: keeps this module light)
 NOISY_KEYS = ("noisy_or", "noisy_and", "noisy_max")
@@ -185,15 +196,70 @@ def set_value(
     SpecError
         When the file is not YAML text.
     """
+    from riskchain.io.files import read_input
+
     name = str(path)
-    try:
-        raw = Path(path).read_bytes()
-    except FileNotFoundError:
-        raise UsageError(f"{name}: no such file") from None
-    except IsADirectoryError:
-        raise UsageError(f"{name}: is a folder, not a file") from None
-    except OSError as exc:
-        raise EditError(name, f"cannot read the file: {exc.strerror or exc}") from None
+    raw = read_input(path, name)
+    return _plan(raw, name, node, value, when, state, cause, leak)
+
+
+def write_value(
+    path: str | Path,
+    node: str,
+    value: str,
+    when: str | None = None,
+    state: str | None = None,
+    cause: str | None = None,
+    leak: bool = False,
+) -> EditResult:
+    """Edit one number of a model file and write it: :func:`set_value` and :func:`apply`
+    done under the file's lock, so concurrent edits of one file never lose each other.
+
+    The file is locked (:func:`riskchain.io.files.edit_file`), read, edited,
+    validated and replaced atomically, keeping its owner, group and mode. Two
+    commands editing one file at once run one after the other, the second
+    editing the first one's result.
+
+    Parameters
+    ----------
+    path, node, value, when, state, cause, leak
+        As :func:`set_value`.
+
+    Returns
+    -------
+    EditResult
+        What changed (``changed`` is False when the value was already written
+        so, and then nothing is written).
+
+    Raises
+    ------
+    UsageError, EditError, InvalidEditError, SpecError
+        As :func:`set_value`; nothing is written.
+    riskchain.io.files.FileError
+        When the file is read-only, has several hard links, belongs to another
+        user, lies in a folder that cannot be written, or stays locked by
+        another command.
+    """
+    from riskchain.io.files import edit_file
+
+    name = str(path)
+    with edit_file(path, name) as f:
+        result = _plan(f.data, name, node, value, when, state, cause, leak)
+        if result.changed:
+            f.write(_encode(result.new_text, result.bom))
+    return result
+
+
+def _plan(
+    raw: bytes,
+    name: str,
+    node: str,
+    value: str,
+    when: str | None,
+    state: str | None,
+    cause: str | None,
+    leak: bool,
+) -> EditResult:
     text = decode_text(raw, name)
     result = edit_text(text, name, node, value, when=when, state=state, cause=cause, leak=leak)
     if raw.startswith(_BOM.encode("utf-8")):
@@ -202,39 +268,32 @@ def set_value(
 
 
 def apply(result: EditResult) -> None:
-    """Write a planned edit atomically (temporary file in the same folder, fsync, rename).
+    """Write a planned edit under the file's lock, atomically (temporary file in the
+    same folder, fsync, rename), keeping the file's owner, group and mode.
 
     Nothing is written when the edit changes nothing. An interrupted write
-    leaves the old file.
+    leaves the old file. To plan and write in one step, without the risk of
+    the file changing in between, use :func:`write_value`.
 
     Raises
     ------
     EditError
-        When the file changed since the edit was planned, or cannot be written.
+        When the file changed since the edit was planned.
+    riskchain.io.files.FileError
+        When the file cannot be edited (see :func:`write_value`).
     """
     if not result.changed:
         return
-    import os
+    from riskchain.io.files import edit_file
 
-    from riskchain.io.files import atomic_write
-
-    # through a symbolic link, replace the file it points to (the link stays a link)
-    target = os.path.realpath(result.path)
-    old = _encode(result.old_text, result.bom)
-    try:
-        current = Path(target).read_bytes()
-    except OSError as exc:
-        raise EditError(result.path, f"cannot read the file again: {exc.strerror or exc}") from None
-    if current != old:
-        raise EditError(
-            result.path,
-            "the file changed since the edit was planned; nothing was written",
-            "run the command again",
-        )
-    try:
-        atomic_write(target, _encode(result.new_text, result.bom))
-    except OSError as exc:
-        raise EditError(result.path, f"cannot write the file: {exc.strerror or exc}") from None
+    with edit_file(result.path, result.path) as f:
+        if f.data != _encode(result.old_text, result.bom):
+            raise EditError(
+                result.path,
+                "the file changed since the edit was planned; nothing was written",
+                "run the command again",
+            )
+        f.write(_encode(result.new_text, result.bom))
 
 
 def edit_text(

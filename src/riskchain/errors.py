@@ -12,8 +12,9 @@ from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 
 # A message or hint longer than this is cut in its middle when printed: a file can
-# make a message echo any text it holds, and one diagnostic must stay one readable line.
-MESSAGE_LIMIT = 600
+# make a message echo any text it holds (a 1 MB key), and what is printed must stay in
+# proportion. Two of the longest paths a file system allows (4,096 bytes) still fit.
+MESSAGE_LIMIT = 10_000
 # Lists of names in messages (states, keys, parents) show at most this many.
 LIST_LIMIT = 20
 
@@ -39,14 +40,32 @@ class Diagnostic:
     col: int
     message: str
     hint: str | None = None
+    severity: str = "error"  # or "warning": accepted, but the user is told
 
     def format(self) -> str:
         """Render as ``path:line:col: error: message`` plus an indented hint line."""
         where = f"{self.path}:{self.line}:{self.col}" if self.line else self.path
-        text = f"{where}: error: {clip(self.message)}"
+        text = f"{where}: {self.severity}: {clip(self.message)}"
         if self.hint:
             text += f"\n    hint: {clip(self.hint)}"
         return text
+
+
+class RiskchainWarning(UserWarning):
+    """Something the user should hear about that does not stop the command: a value in
+    a file accepted but changed (a distribution that sums to 1 only within 1e-4 and was
+    renormalized), an unsafe cache folder not used.
+
+    The library issues these with :func:`warnings.warn` (it never prints); the CLI
+    prints each one once, as ``path:line:col: warning: message`` or ``warning: message``.
+    """
+
+
+def warn(diagnostic: Diagnostic) -> None:
+    """Issue ``diagnostic`` (a warning) as a :class:`RiskchainWarning`."""
+    import warnings
+
+    warnings.warn(diagnostic.format(), RiskchainWarning, stacklevel=3)
 
 
 class RiskchainError(Exception):

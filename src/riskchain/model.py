@@ -461,4 +461,5 @@ def load_model(path: str | Path) -> Model:
     from riskchain.cache import load_model_cached
 
     spec, compiled = load_model_cached(path)
+    spec.issue_warnings()  # a cached spec keeps its warnings: said on every read
     return Model(spec, compiled)

@@ -74,6 +74,7 @@ def validate_file(path: str | Path, max_table: float = 1 << 30) -> FileReport:
             )
         spec = build_model(doc, default_id=Path(path).stem, max_table=max_table)
         compile_spec(spec)
+        spec.issue_warnings()
     except SpecError as exc:
         return FileReport(name, "model", list(exc.diagnostics))
     n = len(spec.nodes)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import html
 import io
 import json
 import math
@@ -29,8 +30,22 @@ from riskchain.analysis.risktable import nrr_band, risk_table
 from riskchain.analysis.scenarios import run_scenarios
 from riskchain.analysis.uncertainty import DrawOptions
 from riskchain.cli import main
-from riskchain.report.risktable import render_risk_table
+from riskchain.report.risktable import render_risk_table as _render
 from riskchain.scales import get_scale
+
+
+def render_risk_table(t, fmt: str = "table") -> str:
+    """The rendered table; text and Markdown in the wide layout, which :func:`grid` reads
+    (the long layout is tested in tests/report/test_risktable_golden.py)."""
+    return _render(t, fmt, layout="wide")
+
+
+@pytest.fixture(autouse=True)
+def _unwrapped(monkeypatch):
+    """These tests read what the table says, on whole lines: a terminal wide enough not to
+    wrap them (fitting the width is tested in tests/report/test_risktable_golden.py)."""
+    monkeypatch.setenv("COLUMNS", "1000")
+
 
 MODEL = """\
 riskchain: 1
@@ -374,11 +389,7 @@ def grid(text: str, fmt: str) -> tuple[list[str], dict[str, list[str]]]:
         rows = list(csv.reader(io.StringIO(text)))
         return rows[0], {r[2]: r for r in rows[1:]}
     if fmt == "html":
-        body = text.replace("\n", "")
-        subs = re.findall(r"<th>([^<]*)</th>", body)
-        rows = re.findall(r"<tr><td>(.*?)</tr>", body)
-        cells = [re.findall(r"<td[^>]*>([^<]*)</td>", "<td>" + r) for r in rows]
-        return ["outcome", "impact", *subs], {c[0]: c for c in cells}
+        return _html_grid(text)
     lines = text.splitlines()
     if fmt == "md":
         table = [
@@ -388,9 +399,32 @@ def grid(text: str, fmt: str) -> tuple[list[str], dict[str, list[str]]]:
         ]
         return table[0], {r[0]: r for r in table[1:]}
     at = next(i for i, line in enumerate(lines) if line.startswith("outcome"))
-    table = [re.split(r"\s{2,}", line.strip()) for line in lines[at:] if line.strip()]
+    end = lines.index("", at)  # the notes follow the table after a blank line
+    table = [re.split(r"\s{2,}", line.strip()) for line in lines[at:end]]
     rows = [r for r in table[2:] if not r[0].startswith("*")]
     return table[0], {r[0]: r for r in rows}
+
+
+def _html_grid(text: str) -> tuple[list[str], dict[str, list[str]]]:
+    """The HTML table (a group of rows per outcome, a row per scenario) read back in the
+    wide order: outcome, impact, then each scenario's cells."""
+    body = text.replace("\n", "")
+    header: list[str] = ["outcome", "impact"]
+    rows: dict[str, list[str]] = {}
+    for group in re.findall(r"<tbody>(.*?)</tbody>", body):
+        head = re.search(r'<th scope="rowgroup"[^>]*>(.*?) <span class="id">(.*?)</span>', group)
+        label, ident = html.unescape(head.group(1)), html.unescape(head.group(2))
+        impact = ident.split(" · impact ")[1] if " · impact " in ident else "–"
+        cells = [label, impact]
+        names = []
+        for sid, tds in re.findall(r'<tr><th scope="row">(.*?)</th>(.*?)</tr>', group):
+            for name, value in re.findall(r'<td[^>]*data-label="([^"]*)">(.*?)</td>', tds):
+                names.append(f"{sid}: {name}" if name == "p" else name)
+                cells.append(html.unescape(re.sub(r"<[^>]+>", "", value)))
+        if len(header) == 2:
+            header += names
+        rows[label] = cells
+    return header, rows
 
 
 @pytest.mark.parametrize("fmt", ["table", "md", "csv", "html"])

@@ -239,6 +239,46 @@ def test_xdsl_is_what_genie_reads(korea):
     assert export_model(korea, "xdsl")[0] == data  # deterministic
 
 
+@pytest.mark.networks("child")
+@pytest.mark.parametrize("which", ["korea", "child"])
+def test_xdsl_drawing_is_the_graph_layout_with_charts_sized_by_states(korea, which):
+    """GeNIe opens a readable network: each node a bar chart with a row per state
+    (GeNIe's 64 px for two states, 18 px more per state), none overlapping another,
+    causes above effects, in the left-to-right order ``riskchain graph`` draws."""
+    from riskchain.report import graph as g
+
+    model = korea.compiled if which == "korea" else compiled("child")
+    data, _ = export_model(korea if which == "korea" else model, "xdsl")
+    root = ET.fromstring(data)
+    boxes = {}
+    for el in root.find("extensions/genie").findall("node"):
+        x0, y0, x1, y1 = (int(v) for v in el.findtext("position").split())
+        chart = el.find("barchart")
+        assert (int(chart.get("width")), int(chart.get("height"))) == (x1 - x0, y1 - y0)
+        comment = el.findtext("comment") or ""
+        found = re.search(r"riskchain names: (\{.*\})", comment)
+        name = json.loads(found.group(1)).get("id", el.get("id")) if found else el.get("id")
+        boxes[name] = (x0, y0, x1, y1)
+    assert sorted(boxes) == sorted(model.names)
+    for i, name in enumerate(model.names):
+        x0, y0, x1, y1 = boxes[name]
+        assert y1 - y0 == 28 + 18 * model.cards[i], name
+        assert 128 <= x1 - x0 <= 240
+        for p in model.parents[i]:
+            assert boxes[model.names[p]][3] < y0, (model.names[p], name)  # cause above
+    items = list(boxes.items())
+    for k, (a, (ax0, ay0, ax1, ay1)) in enumerate(items):
+        for b, (bx0, by0, bx1, by1) in items[k + 1 :]:
+            assert ax1 <= bx0 or bx1 <= ax0 or ay1 <= by0 or by1 <= ay0, (a, b)
+    # the rows, left to right, are graph's layers
+    edges = [(model.names[p], model.names[c]) for c, ps in enumerate(model.parents) for p in ps]
+    layers = g.layout(model.names, edges, {n: (150.0, 60.0) for n in model.names}).layers
+    by_top: dict[int, list[str]] = {}
+    for name, (_, y0, _, _) in sorted(boxes.items(), key=lambda kv: kv[1][0]):
+        by_top.setdefault(y0, []).append(name)
+    assert sorted(by_top.values()) == sorted(list(layer) for layer in layers)
+
+
 def test_net_is_what_hugin_reads(korea):
     data, _ = export_model(korea, "net")
     assert data.startswith("net {\n}\n")
@@ -407,7 +447,7 @@ def test_export_unknown_extension_is_a_usage_error(capsys, tmp_path):
     assert code == 2
     assert err == (
         f"error: -o {out}: unknown file type; riskchain writes "
-        ".bif, .bif.gz, .xmlbif, .xml, .net, .uai, .xdsl\n"
+        ".bif, .bif.gz, .xmlbif, .bifxml, .xml, .net, .uai, .xdsl\n"
     )
     assert not out.exists()
 
@@ -449,3 +489,107 @@ def test_names_a_model_file_cannot_hold_are_changed(tmp_path):
     assert result.notes == [
         "node ids a model file cannot hold were changed: blood pressure -> blood_pressure"
     ]
+
+
+# ----------------------------------------------------------------------------- files from pyAgrum
+# tests/data/agrum holds files written by pyAgrum 3.3.1's saveBN (see make_files.py there):
+# unquoted NET states, '#' comments in UAI, .bifxml, six-decimal numbers, and XDSL and UAI
+# tables with the parents in reverse order.
+
+AGRUM = ROOT / "tests" / "data" / "agrum"
+
+
+def _pgmpy_tables(path: Path) -> dict[str, tuple[list[str], np.ndarray]]:
+    """Parents and tables (axes: parents..., node) of a BIF file as pgmpy reads it: the
+    independent reference for what pyAgrum's other files should hold."""
+    import gzip
+
+    from pgmpy.readwrite import BIFReader
+
+    data = path.read_bytes()
+    text = (gzip.decompress(data) if path.suffix == ".gz" else data).decode()
+    net = BIFReader(string=text).get_model()
+    out = {}
+    for cpd in net.get_cpds():
+        values = np.asarray(cpd.get_values(), dtype=float)
+        shape = [len(cpd.state_names[v]) for v in cpd.variables[1:]]
+        arr = np.moveaxis(values.reshape([values.shape[0], *shape]), 0, -1)
+        out[str(cpd.variable)] = ([str(v) for v in cpd.variables[1:]], arr / arr.sum(-1, keepdims=True))
+    return out
+
+
+@pytest.mark.parametrize("ext", ["net", "bifxml", "xdsl", "uai"])
+@pytest.mark.parametrize("stem", ["demo", "asia"])
+def test_files_written_by_pyagrum_import(stem, ext, recwarn):
+    """Each file imports, and holds the network pyAgrum was given (as pgmpy reads the
+    BIF beside it): exactly for NET and BIFXML; for XDSL and UAI with the parent order
+    reversed, as aGrUM 3.3 writes them (docs/formats.md)."""
+    reference = AGRUM / "demo.bif" if stem == "demo" else ROOT / "tests/data/networks/asia.bif.gz"
+    want = _pgmpy_tables(reference)
+    back = import_file(AGRUM / f"{stem}.{ext}").model
+    if ext == "uai":  # no names: pyAgrum numbers the nodes in its own order, as the BIF lists them
+        order = [str(n) for n in _bif_order(reference)]
+        names = {f"v{i}": n for i, n in enumerate(order)}
+    else:
+        names = {n: n for n in back.names}
+    assert sorted(names.values()) == sorted(want)
+    for i, name in enumerate(back.names):
+        parents, table = want[names[name]]
+        got_parents = [names[back.names[p]] for p in back.parents[i]]
+        assert sorted(got_parents) == sorted(parents), name
+        got = back.cpts[i]
+        if ext in ("xdsl", "uai") and len(got_parents) > 1:
+            # aGrUM wrote the table with the first parent varying fastest: read it so
+            shape, k = got.shape[:-1], got.shape[-1]
+            got = got.reshape([*shape[::-1], k])
+            got = got.transpose([*range(len(shape) - 1, -1, -1), len(shape)])
+        got = got.transpose([*(got_parents.index(p) for p in parents), len(parents)])
+        np.testing.assert_allclose(got, table, rtol=0, atol=1e-6, err_msg=f"{stem}.{ext}: {name}")
+        if ext in ("xdsl", "uai") and stem == "demo" and name in ("c", "v1"):
+            # and the table as imported is not the network's: the reversal is real
+            assert not np.allclose(back.cpts[i].transpose(
+                [*(got_parents.index(p) for p in parents), len(parents)]), table, atol=1e-3)
+
+
+def _bif_order(path: Path) -> list[str]:
+    import gzip
+
+    data = path.read_bytes()
+    text = (gzip.decompress(data) if path.suffix == ".gz" else data).decode()
+    return re.findall(r"(?m)^variable\s+(\S+)", text)
+
+
+def test_pyagrum_xdsl_warns_of_the_reversed_parent_order(capsys, tmp_path):
+    code, _, err = run_cli(capsys, "import", str(AGRUM / "demo.xdsl"), "-o", str(tmp_path / "d.yaml"))
+    assert code == 0
+    warnings = [line for line in err.splitlines() if ": warning: " in line]
+    assert len(warnings) == 2, err  # the parent order, and the six-decimal sums: once each
+    assert "written by aGrUM 3.3.1" in warnings[0] and "the tables of c are" in warnings[0]
+    assert "1 distribution sums to 1 only within 1e-06" in warnings[1]
+    text = (tmp_path / "d.yaml").read_text()
+    assert "# Warning: the file says it was written by aGrUM 3.3.1" in text
+    # riskchain's own XDSL (two-parent nodes, no aGrUM mark) imports without a warning
+    run_cli(capsys, "export", str(KOREA), "-o", str(tmp_path / "k.xdsl"))
+    code, _, err = run_cli(capsys, "import", str(tmp_path / "k.xdsl"), "-o", str(tmp_path / "k.yaml"))
+    assert code == 0 and "warning" not in err
+
+
+def test_six_decimal_sums_warn_once_per_file(capsys, tmp_path):
+    code, _, err = run_cli(capsys, "import", str(AGRUM / "demo.uai"), "-o", str(tmp_path / "d.yaml"))
+    assert code == 0, err
+    # a = (0.333333 0.666667) sums to 1; c's first row, 0.333333 three times, does not; and
+    # d's second row (0.333333 0.666667) does: one distribution, one warning
+    assert err.count("warning:") == 1
+    assert "1 distribution sums to 1 only within 1e-06" in err
+    # the model file written keeps the numbers as read, and says so when it is read
+    code, _, err = run_cli(capsys, "validate", str(tmp_path / "d.yaml"))
+    assert code == 0 and err.count(": warning: ") == 1, err
+    assert "a distribution sums to 1 only within 1e-06 (the first is here): renormalized" in err
+
+
+def test_sums_further_off_than_1e_4_are_still_refused(tmp_path):
+    text = (AGRUM / "demo.uai").read_text()
+    path = tmp_path / "off.uai"
+    path.write_text(text.replace("0.333333 0.333333 0.333333", "0.333 0.333 0.333"))
+    with pytest.raises(ImportFailure, match=r"sums to 0\.999, not 1 \(sums within 0\.0001"):
+        import_file(path)

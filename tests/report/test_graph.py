@@ -15,6 +15,7 @@ from conftest import networks, run_cli
 from riskchain.analysis.scenarios import pose
 from riskchain.model import load_model
 from riskchain.report import graph as g
+from riskchain.report import style
 from riskchain.report.text import pct
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -26,17 +27,10 @@ SVG = "{http://www.w3.org/2000/svg}"
 
 def view_of(scenario: str | None = None, path: Path = SCENARIOS, **extra) -> g.GraphView:
     """The view the CLI draws for a scenario (with ``given``/``do`` on top)."""
-    q = pose(path, scenario, extra.get("given"), extra.get("do"), extra.get("likelihood"))
-    s = q.scenario
-    return g.graph_view(
-        q.model,
-        q.given,
-        q.do,
-        q.likelihood,
-        scenario=s.id if s else None,
-        description=s.description if s else None,
-        own_numbers=s.sets if s else (),
-    )
+    return g.graph_question(
+        path, scenario, extra.get("given"), extra.get("do"), extra.get("likelihood"),
+        focus=extra.get("focus"), depth=extra.get("depth", g.DEFAULT_DEPTH),
+    )  # fmt: skip
 
 
 def layout_of(view: g.GraphView) -> g.Layout:
@@ -256,8 +250,10 @@ def test_png_decodes():
     image = Image.open(io.BytesIO(g.render_png(view)))
     scene = g._scene(view)
     assert image.format == "PNG"
-    assert image.size[0] == pytest.approx(scene.width * g.PNG_SCALE, abs=2)
-    assert image.size[1] == pytest.approx(scene.height * g.PNG_SCALE, abs=2)
+    # 100 scene units an inch, drawn at print quality: 200 pixels an inch
+    assert g.PNG_SCALE * style.DPI == 200
+    assert image.size[0] == pytest.approx(scene.width * 2, abs=2)
+    assert image.size[1] == pytest.approx(scene.height * 2, abs=2)
 
 
 def test_dot_has_every_node_edge_and_mark():
@@ -348,4 +344,141 @@ def test_docs_picture_is_current():
     assert (ROOT / "docs" / "img" / "graph.svg").read_text() == g.render_svg(
         view_of("tech_for_troops")
     )
-    assert (ROOT / "docs" / "img" / "graph.png").stat().st_size < 200_000
+    assert (ROOT / "docs" / "img" / "graph.png").stat().st_size < 400_000  # 200 dpi
+
+
+# ----------------------------------------------------------------------------- targets, baseline, focus
+
+
+def test_two_state_nodes_take_the_word_on_the_positive_state():
+    """present/absent, TRUE/FALSE, positive/negative and 1/0 report their positive state
+    (any case, either order), as yes/no does; other pairs their second state."""
+    from riskchain.report.query import reported_state
+
+    assert reported_state(("absent", "present")) == "present"
+    assert reported_state(("present", "absent")) == "present"
+    assert reported_state(("TRUE", "FALSE")) == "TRUE"
+    assert reported_state(("False", "True")) == "True"
+    assert reported_state(("negative", "positive")) == "positive"
+    assert reported_state(("1", "0")) == "1"
+    assert reported_state(("No", "Yes")) == "Yes"
+    assert reported_state(("Correct", "Incorrect")) == "Incorrect"  # no pair: the second
+    assert reported_state(("low", "mid", "high")) is None
+
+
+@pytest.mark.networks("hepar2", "alarm")
+def test_graph_and_risk_table_word_present_and_true(tmp_path, capsys):
+    """hepar2's present/absent and alarm's TRUE/FALSE nodes carry the word on the positive
+    state in the picture, and a risk table reports that state."""
+    for net, node, positive in (("hepar2", "Cirrhosis", None), ("hepar2", "fibrosis", "present"),
+                                ("alarm", "HYPOVOLEMIA", "TRUE")):  # fmt: skip
+        model_path = tmp_path / f"{net}.yaml"
+        if not model_path.exists():
+            code, _, err = run_cli(capsys, "import", str(NETWORKS / f"{net}.bif.gz"), "-o", str(model_path))
+            assert code == 0, err
+        model = load_model(model_path)
+        view = g.graph_view(model, focus=node, depth=0)
+        word = view.node(node).word
+        if positive is None:
+            assert word == ""  # three states
+            continue
+        assert word.startswith(f"{positive}: "), word
+        assert model.spec.nodes[node].outcome_states() == (positive,)
+
+
+def test_declared_targets_are_marked():
+    svg = g.render_svg(view_of(None, MODEL))
+    nodes = svg_nodes(svg)
+    targets = set(load_model(MODEL).spec.targets)
+    assert targets and {n for n, e in nodes.items() if e.get("data-target") == "yes"} == targets
+    for name, element in nodes.items():
+        assert ("target" in texts(element)) == (name in targets)
+    assert "a target: an outcome the model or scenario file asks about" in svg
+
+
+def test_a_scenario_shows_its_change_against_the_baseline():
+    """Each state's change from the baseline scenario: the numbers equal the difference of
+    two independent queries (the scenario's, and the baseline's through run_scenarios)."""
+    from riskchain.analysis.scenarios import run_scenarios
+
+    view = view_of("tech_for_troops")
+    assert view.baseline == "reported"
+    run = run_scenarios(SCENARIOS, ["reported"], include_baseline=True)
+    base = next(r for r in run.results if r.id == "reported")
+    q = pose(SCENARIOS, "reported")
+    everything = q.model.query(given=q.given, do=q.do, likelihood=q.likelihood, targets=q.model.nodes)
+    for node in view.nodes:
+        before = everything.posteriors[node.id]
+        assert node.baseline == pytest.approx([before[s] for s in node.states], abs=1e-12)
+        if node.id in base.posteriors:
+            assert node.baseline == pytest.approx(
+                [base.posteriors[node.id][s] for s in node.states], abs=1e-12
+            )
+    threat = view.node("rok_security_threat")
+    diffs = [p - b for p, b in zip(threat.probs, threat.baseline)]
+    assert threat.changes() == tuple(f"{d * 100:+.1f} pp" for d in diffs)
+    svg = g.render_svg(view)
+    shown = texts(svg_nodes(svg)["rok_security_threat"])
+    assert all(c in shown for c in threat.changes())
+    assert "Changes against the baseline scenario 'reported'" in " ".join(texts(ET.fromstring(svg)))
+    # the baseline itself, and a model file, have nothing to compare with
+    assert view_of("reported").baseline is None
+    assert all(n.baseline is None for n in view_of("reported").nodes)
+    assert view_of(None, MODEL).baseline is None
+
+
+@pytest.mark.networks("hepar2")
+def test_focus_draws_a_neighbourhood_and_says_what_it_left_out(tmp_path, capsys):
+    model_path = tmp_path / "hepar2.yaml"
+    code, _, err = run_cli(capsys, "import", str(NETWORKS / "hepar2.bif.gz"), "-o", str(model_path))
+    assert code == 0, err
+    model = load_model(model_path)
+    spec = model.spec.nodes
+    children = {n: [c for c in model.nodes if n in spec[c].parents] for n in model.nodes}
+
+    def ring(start, step, k):  # every node within k steps along one direction
+        out, frontier = set(), {start}
+        for _ in range(k):
+            frontier = {m for n in frontier for m in step(n)}
+            out |= frontier
+        return out
+
+    everything = model.query(targets=model.nodes).posteriors
+    for depth in (1, 2):
+        view = g.graph_view(model, focus="Cirrhosis", depth=depth)
+        want = {"Cirrhosis"} | ring("Cirrhosis", lambda n: spec[n].parents, depth)
+        want |= ring("Cirrhosis", lambda n: children[n], depth)
+        assert {n.id for n in view.nodes} == want
+        assert set(view.left_out) == set(model.nodes) - want and view.total == 70
+        assert set(view.edges) == {(p, c) for c in want for p in spec[c].parents if p in want}
+        for node in view.nodes:  # the whole network's probabilities, not the piece's
+            assert node.probs == pytest.approx([everything[node.id][s] for s in node.states])
+            hidden = (
+                sum(p not in want for p in spec[node.id].parents),
+                sum(c not in want for c in children[node.id]),
+            )
+            assert node.hidden == hidden
+        head = " ".join(texts(ET.fromstring(g.render_svg(view))))
+        steps = "1 step" if depth == 1 else "2 steps"
+        assert f"Focus on Cirrhosis: its causes and effects up to {steps} ({len(want)} of 70 nodes" in head
+        assert "Left out: " in head
+        assert [n.id for n in view.nodes if n.focus] == ["Cirrhosis"]
+        assert "focus" in texts(svg_nodes(g.render_svg(view))["Cirrhosis"])
+        check_layout([n.id for n in view.nodes], view.edges, layout_of(view))
+    # the CLI draws the same, deterministically; a wrong node or depth is one message
+    out = tmp_path / "f.svg"
+    code, _, err = run_cli(capsys, "graph", str(model_path), "--focus", "Cirrhosis", "-o", str(out))
+    assert code == 0, err
+    assert out.read_text() == g.render_svg(g.graph_view(model, focus="Cirrhosis"))
+    code, _, err = run_cli(capsys, "graph", str(model_path), "--focus", "Cirhosis", "-o", str(out))
+    assert code == 2 and err.startswith("error: --focus: no node 'Cirhosis'") and "Cirrhosis" in err
+    code, _, err = run_cli(capsys, "graph", str(model_path), "--depth", "2", "-o", str(out))
+    assert code == 2 and "--depth" in err and "--focus" in err
+    code, _, err = run_cli(capsys, "graph", str(model_path), "--focus", "Cirrhosis", "--depth", "-1", "-o", str(out))
+    assert code == 2 and "--depth" in err
+
+
+def test_tags_with_white_text_are_readable():
+    for fill in (style.INK, style.EDGE_INK):  # observed, forced (do)
+        assert style.contrast("#ffffff", fill) >= style.MIN_TEXT_CONTRAST
+    assert style.contrast(g.BAR) >= style.MIN_TEXT_CONTRAST  # the target tag's blue on white

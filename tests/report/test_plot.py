@@ -109,14 +109,16 @@ def _fake(draws: dict[str, np.ndarray], states: dict[str, tuple[str, ...]], **kw
 
 
 def test_png_decodes_to_the_expected_size(scenario_run):
-    """Nine outcomes by eight scenarios: a PNG of roughly 16 by 12 inches at 100 dpi."""
+    """Nine outcomes by eight scenarios: a PNG of roughly 16 by 12 inches at 200 dpi
+    (print quality), and no larger a file than need be."""
     data = plot_uncertainty(
         _items(scenario_run), scenario_run.targets, scenario_run.model, ICD203, fmt="png"
     )
     assert data.startswith(PNG_SIGNATURE)
     height, width, _ = _png_shape(data)
-    assert 1300 < width < 1900
-    assert 1000 < height < 1500
+    assert 2600 < width < 3800
+    assert 2000 < height < 3000
+    assert len(data) < 400_000
 
 
 def test_figure_height_grows_with_targets_and_scenarios(scenario_run):
@@ -126,9 +128,9 @@ def test_figure_height_grows_with_targets_and_scenarios(scenario_run):
     small = _png_shape(plot_uncertainty(items[:1], ["war_nature_changes"], model, ICD203))
     more_scen = _png_shape(plot_uncertainty(items, ["war_nature_changes"], model, ICD203))
     more_targets = _png_shape(plot_uncertainty(items[:1], scenario_run.targets, model, ICD203))
-    assert small[0] < 500
-    assert more_scen[0] > small[0] + 150
-    assert more_targets[0] > small[0] + 150
+    assert small[0] < 1000
+    assert more_scen[0] > small[0] + 300
+    assert more_targets[0] > small[0] + 300
 
 
 def test_svg_has_every_label_the_draws_and_the_seed(scenario_run):
@@ -209,6 +211,41 @@ def test_one_value_in_every_draw_is_a_labelled_point():
     assert "black tick is the answer with every number at its point value" in named
 
 
+def test_a_hairline_spread_is_drawn_as_a_point_with_its_interval():
+    """Draws that all lie within a point of each other would make a violin no wider
+    than a line, which reads as a reference rule: a diamond, its value and interval
+    written beside it; a visible spread is still a violin."""
+    model = load_model("tests/data/models/tiny.yaml")
+    rng = np.random.default_rng(0)
+    narrow = 0.8 + rng.uniform(-0.003, 0.003, 200)
+    wide = rng.uniform(0.3, 0.6, 200)
+    unc = _fake(
+        {"incident": np.column_stack([1 - narrow, narrow]), "escalation": np.column_stack([1 - wide, wide])},
+        {"incident": ("no", "yes"), "escalation": ("no", "yes")},
+    )
+    data = plot_uncertainty([("s", unc)], ["incident", "escalation"], model, ICD203, fmt="svg")
+    text = _svg_text(data)
+    lo, hi = (f"{v * 100:.1f}" for v in unc.interval("incident", "yes"))
+    assert f"{np.median(narrow) * 100:.1f}%, interval {lo}–{hi}%" in text
+    # one violin (a filled shape) for the wide spread, none for the narrow one
+    svg = data.decode()
+    assert len(re.findall(r'<g id="FillBetweenPolyCollection_\d+"', svg)) == 1
+
+
+def test_the_seed_is_in_the_caption_not_the_title():
+    """A 19-digit seed in a title says nothing to a reader; the caption keeps it, to
+    repeat the run."""
+    model = load_model("tests/data/models/tiny.yaml")
+    p = np.random.default_rng(0).uniform(0.3, 0.6, 50)
+    seed = 4760945817798327439
+    unc = _fake({"escalation": np.column_stack([1 - p, p])}, {"escalation": ("no", "yes")}, seed=seed)
+    root = ET.fromstring(plot_uncertainty([("s", unc)], ["escalation"], model, ICD203, fmt="svg"))
+    texts = ["".join(e.itertext()) for e in root.iter() if e.tag.endswith("text")]
+    title = next(t for t in texts if t.startswith("How sure is each probability?"))
+    assert "seed" not in title and str(seed) not in title
+    assert f"seed {seed} (the same seed gives the same draws)" in " ".join(texts).replace("\n", " ")
+
+
 def test_impossible_draws_are_left_out_and_said():
     model = load_model("tests/data/models/tiny.yaml")
     draws = np.tile([0.6, 0.4], (40, 1))
@@ -286,7 +323,25 @@ def test_query_plot_writes_an_svg(tmp_path, capsys):
     assert "Threat to South Korean security: severe" in text
     assert "this question" in text
     assert "200 parameter draws, seed 1" in text
+    # every state of the graded target, as query lists them: low is not left out
+    for state in ("low", "elevated", "severe"):
+        assert f"Threat to South Korean security: {state}" in text
+    assert "not drawn" not in text
     assert capsys.readouterr().err == f"wrote {out}\n"
+
+
+def test_table_plot_says_which_states_it_leaves_out(tmp_path, capsys):
+    """The risk table's outcomes of a graded target are its adverse states: the picture
+    of a table draws those, and says which it does not."""
+    out = tmp_path / "x.svg"
+    assert main(["table", SCEN, "--samples", "50", "--seed", "2", "--plot", str(out)]) == 0
+    text = _svg_text(out.read_bytes())
+    assert "Threat to South Korean security: low" not in text
+    assert (
+        "Threat to South Korean security: drawn for elevated, severe (the outcomes the risk "
+        "table reports); not drawn: low." in text
+    )
+    capsys.readouterr()
 
 
 def test_table_plot_writes_a_png(tmp_path, capsys):
@@ -355,36 +410,93 @@ def tornado_res():
     )
 
 
+_NAMES = {n: load_model(ROOT / MODEL).label(n) for n in load_model(ROOT / MODEL).nodes}
+
+
+@pytest.fixture(scope="module")
+def names():
+    """The model's node labels, as the CLI hands them to the tornado."""
+    return _NAMES
+
+
 def _label_order(data: bytes) -> list[str]:
-    """The bold bar labels (the nodes) of a tornado SVG, top to bottom."""
+    """The node ids of the bars, top to bottom: the small line under each bar's label
+    begins with the node's id."""
     root = ET.fromstring(data)
     found = []
     for e in root.iter():
         style_ = e.get("style", "")
-        if e.tag.endswith("text") and "font-weight: 700" in style_ and "text-anchor: end" in style_:
-            found.append((float(e.get("y")), "".join(e.itertext())))
-    return [text for _, text in sorted(found)]
+        text = "".join(e.itertext())
+        match = re.match(r"([A-Za-z_][\w.\-]*) · ", text)
+        if e.tag.endswith("text") and "text-anchor: end" in style_ and match:
+            found.append((float(e.get("y")), match.group(1)))
+    return [node for _, node in sorted(found)]
+
+
+def _line_boxes(fig) -> list[tuple[str, tuple[float, float, float, float]]]:
+    """Every line of every visible text of a drawn figure, with its ink's box in pixels.
+
+    matplotlib's ``Text._get_layout`` gives each line's baseline (the only way to see
+    the lines inside one multi-line text, where the old labels ran into each other);
+    the renderer measures the glyphs of each line itself, so an underscore that hangs
+    below the line's nominal descent counts.
+    """
+    renderer = fig.canvas.get_renderer()
+    out = []
+    for text in fig.findobj(lambda a: hasattr(a, "_get_layout")):
+        if not text.get_text().strip() or not text.get_visible() or text.get_rotation():
+            continue
+        _, lines, _ = text._get_layout(renderer)
+        ox, oy = text.get_transform().transform(text.get_unitless_position())
+        prop = text.get_fontproperties()
+        for line, (_, _, descent), (x, y) in lines:
+            if not line.strip():
+                continue
+            w, h, d = renderer.get_text_width_height_descent(line, prop, ismath=False)
+            base = oy + y + descent
+            out.append((line, (ox + x, base - d, ox + x + w, base + h - d)))
+    return out
+
+
+def test_tornado_text_never_overlaps(tornado_res, names):
+    """No line of text touches another (a point of white at least between their ink):
+    the labels (the node's label, the id and the number under it, however they wrap),
+    the end notes, the title, ruler and caption."""
+    from riskchain.report.plot import _tornado_figure
+
+    with style.context():
+        fig, texts = _tornado_figure(tornado_res, tornado_res.analyst[:10], names)
+        style.freeze_layout(fig, texts)
+        fig.canvas.draw()
+        boxes = _line_boxes(fig)
+    assert len(boxes) > 40
+    gap = fig.dpi / 72  # at least a point of white between two lines' ink: not touching
+    for k, (a, (ax0, ay0, ax1, ay1)) in enumerate(boxes):
+        for b, (bx0, by0, bx1, by1) in boxes[k + 1 :]:
+            apart = ax1 + gap <= bx0 or bx1 + gap <= ax0 or ay1 + gap <= by0 or by1 + gap <= ay0
+            assert apart, (a, b)
 
 
 def test_tornado_png_decodes_and_grows_with_top(tornado_res):
     data = plot_tornado(tornado_res, 10, fmt="png")
     assert data.startswith(PNG_SIGNATURE)
     height, width, _ = _png_shape(data)
-    assert 1000 < width < 1200
-    assert 700 < height < 1200
+    assert 2000 < width < 2400  # 11 inches at 200 dpi
+    assert 1400 < height < 2400
     small = _png_shape(plot_tornado(tornado_res, 3))
-    assert small[0] < height - 250
-    assert len(data) < 150_000
+    assert small[0] < height - 500
+    assert len(data) < 300_000
 
 
-def test_tornado_svg_names_the_target_findings_and_every_bar(tornado_res):
-    text = _svg_text(plot_tornado(tornado_res, 5, fmt="svg"))
-    assert "What P(rok_security_threat = severe) rests on" in text
-    assert "Now 19.1%: very unlikely [5–20%]" in text
+def test_tornado_svg_names_the_target_findings_and_every_bar(tornado_res, names):
+    text = _svg_text(plot_tornado(tornado_res, 5, fmt="svg", labels=names))
+    assert "What the probability of “Threat to South Korean security: severe” rests on" in text
+    assert "P(rok_security_threat = severe) now 19.1%: very unlikely [5–20%]" in text
     assert "observed (given): nis_satellite_photos=yes" in text
     assert "forced (do): none" in text
     for par in tornado_res.analyst[:5]:
-        assert par.node in text
+        assert names[par.node] in text  # the label, and the id beside the number
+        assert f"{par.node} · " in text
         assert par.name in text
     # numbers as written, with their plausible range; a leak found on a grid is marked
     assert "row 'russia_tech_transfer=yes' · 0.35 (0.2–0.45)" in text
@@ -404,7 +516,8 @@ def test_tornado_bars_sorted_by_swing_largest_on_top(tornado_res):
     top = tornado_res.analyst[:8]
     swings = [par.swing for par in top]
     assert swings == sorted(swings, reverse=True)
-    assert _label_order(plot_tornado(tornado_res, 8, fmt="svg")) == [par.node for par in top]
+    order = _label_order(plot_tornado(tornado_res, 8, fmt="svg", labels=_NAMES))
+    assert order == [par.node for par in top]
 
 
 def test_tornado_same_input_gives_the_same_bytes(tornado_res):
@@ -463,6 +576,7 @@ def test_sensitivity_plot_writes_the_file(tmp_path, capsys):
     svg = tmp_path / "t.svg"
     assert main([*args, "-k", "4", "--plot", str(svg)]) == 0
     assert _label_order(svg.read_bytes())[0] == "us_deterrent_neutralized"
+    assert "US nuclear deterrent for South Korea neutralized" in _svg_text(svg.read_bytes())
     capsys.readouterr()
 
 
@@ -477,6 +591,31 @@ def test_sensitivity_bad_plot_suffix_exits_2_naming_the_flag(tmp_path, capsys):
 
 
 # ----------------------------------------------------------------------------- the style
+
+
+def test_series_colours_are_readable_as_text_on_white():
+    """Each scenario's name is written in its colour: WCAG 2's contrast ratio of every
+    series colour on white is at least 4.5:1 (the formula checked on known values)."""
+    assert style.contrast("#000000") == pytest.approx(21.0)
+    assert style.contrast("#ffffff") == pytest.approx(1.0)
+    assert style.contrast("#767676") == pytest.approx(4.54, abs=0.01)  # the AA threshold grey
+    assert style.contrast("#E69F00") == pytest.approx(2.25, abs=0.01)  # Okabe–Ito orange
+    assert style.contrast("#56B4E9") == pytest.approx(2.31, abs=0.01)  # Okabe–Ito sky blue
+    for colour in style.SERIES:
+        assert style.contrast(colour) >= style.MIN_TEXT_CONTRAST, colour
+    assert len(set(style.SERIES)) == len(style.SERIES)
+
+
+def test_pngs_are_print_quality():
+    """200 dpi, and said so in the file (a word processor sizes the picture by it)."""
+    from PIL import Image
+
+    model = load_model("tests/data/models/tiny.yaml")
+    p = np.random.default_rng(0).uniform(0.3, 0.6, 50)
+    unc = _fake({"escalation": np.column_stack([1 - p, p])}, {"escalation": ("no", "yes")})
+    data = plot_uncertainty([("s", unc)], ["escalation"], model, ICD203)
+    assert style.DPI == 200
+    assert Image.open(io.BytesIO(data)).info["dpi"] == pytest.approx((200, 200), abs=0.1)
 
 
 def test_tornado_end_colours_differ_in_grey_scale():

@@ -10,8 +10,11 @@ the intervals are checked against quantiles computed here from the raw draws.
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import os
+import re
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -24,7 +27,7 @@ from riskchain.analysis.scenarios import run_scenarios
 from riskchain.analysis.uncertainty import DrawOptions
 from riskchain.cli import main
 from riskchain.model import load_model
-from riskchain.report.risktable import render_risk_table
+from riskchain.report.risktable import render_risk_table, scenario_adds
 
 ROOT = Path(__file__).resolve().parents[2]
 GOLDEN = ROOT / "tests" / "golden" / "table"
@@ -87,8 +90,10 @@ UNTOUCHED = {
 
 @pytest.fixture(autouse=True)
 def _in_repo(monkeypatch):
-    """Run every command from the repository root so paths in output are stable."""
+    """Run every command from the repository root so paths in output are stable, with
+    no $COLUMNS: output that is not a terminal is fitted to 100 columns."""
     monkeypatch.chdir(ROOT)
+    monkeypatch.delenv("COLUMNS", raising=False)
 
 
 def run(capsys, *args: str) -> tuple[int, str, str]:
@@ -302,12 +307,14 @@ def test_table_with_draws_says_what_the_intervals_are(drawn):
     draw is solved exactly and that Δ intervals are paired, and where the spread comes from
     (here the model's own terms and ranges: not the strength-only label)."""
     for fmt in ("table", "md", "html"):
-        text = render_risk_table(drawn, fmt).replace("&#x27;", "'")
+        text = render_risk_table(drawn, fmt, "wide", 10_000).replace("&#x27;", "'")
         assert "central 90% of p across 300 parameter draws (seed 11)" in text, fmt
         assert "each draw solved exactly" in text
         assert "paired change" in text and "same draws" in text
         assert "Spread: from the ranges of the model's terms" in text
         assert "--strength" not in text
+    for fmt in ("table", "md"):
+        text = render_risk_table(drawn, fmt, "wide", 10_000)
         assert "58.3% [48.2–69.8%]" in text  # realtime surveillance under tech_for_troops
         assert "+27.3 pp [+20.8 to +34.7]" in text
         assert (
@@ -315,8 +322,11 @@ def test_table_with_draws_says_what_the_intervals_are(drawn):
             in text
         )
     html_text = render_risk_table(drawn, "html")
-    body = html_text.split("<tbody>")[1]
-    assert body.count("<td") == 9 * (2 + len(IDS) * 3)  # no extra cells, only richer ones
+    assert '58.3% <span class="iv">[48.2–69.8%]</span>' in html_text
+    assert '+27.3 pp <span class="iv">[+20.8 to +34.7]</span>' in html_text
+    assert "The interval spans roughly even chance [45–55%] to likely [55–80%]" in html_text
+    body = html_text.split("</thead>")[1]
+    assert body.count("<td") == 9 * len(IDS) * 3  # no extra cells, only richer ones
 
 
 # ----------------------------------------------------------------------------- contracts
@@ -371,16 +381,23 @@ def test_table_json_contract(capsys):
                 assert delta == 0.0 and str(delta) == "0.0", (sid, row["node"], delta)
 
 
-def test_table_says_what_each_scenario_observed_and_forced(capsys):
+def test_table_says_what_each_scenario_observed_and_forced(capsys, monkeypatch):
     """Table, Markdown and HTML give the title, horizon, produced date and, per scenario,
-    what it observed and what it forced."""
+    what it observed and what it forced: the baseline everything, a scenario that extends
+    another only what it adds to that one, never the inherited findings again."""
+    monkeypatch.setenv("COLUMNS", "1000")  # whole lines: this test reads what they say
     observed = ", ".join(f"{k}={v}" for k, v in REPORTED.items())
-    expect = {sid: (f"observed: {observed}", "forced: none") for sid in IDS}
-    expect["troops_in_combat"] = (f"observed: {observed}, nk_troops_in_combat=yes", "forced: none")
-    expect["korean_emergency"] = (f"observed: {observed}, korean_emergency=yes", "forced: none")
-    expect["worst_case"] = expect["korean_emergency"]
-    expect["nato_enters"] = (f"observed: {observed};", "forced: nato_member_enters_war=yes")
-    expect["pressure_works"] = (f"observed: {observed};", "forced: allied_pressure=yes")
+    expect = {
+        "reported": f"observed: {observed}; forced: none; likelihood: none; set: none",
+        "combat_rumours": "as reported, and likelihood: nk_troops_in_combat~(no:0.2, yes:0.8)",
+        "troops_in_combat": "as reported, and observed: nk_troops_in_combat=yes",
+        "nato_enters": "as reported, and forced: nato_member_enters_war=yes",
+        "tech_for_troops": "as reported, and set: russia_tech_transfer, nk_recon_satellite, "
+        "nk_icbm_us_mainland, nk_nuclear_submarine",
+        "korean_emergency": "as reported, and observed: korean_emergency=yes",
+        "pressure_works": "as reported, and forced: allied_pressure=yes",
+        "worst_case": "as tech_for_troops, and observed: korean_emergency=yes",
+    }
     for fmt in ("table", "md", "html"):
         _, out, _ = run(capsys, "table", SCEN, "--date", DATE, "-f", fmt)
         assert "North Korea–Russia cooperation — what it means for South Korea" in out
@@ -388,9 +405,32 @@ def test_table_says_what_each_scenario_observed_and_forced(capsys):
         assert f"produced: {DATE}" in out
         blocks = _scenario_blocks(out, fmt)
         assert list(blocks) == IDS, fmt
-        for sid, (seen, forced) in expect.items():
-            assert seen in blocks[sid], (fmt, sid)
-            assert forced in blocks[sid], (fmt, sid)
+        for sid, adds in expect.items():
+            assert adds in blocks[sid], (fmt, sid)
+            if sid != "reported":  # the inherited findings are not repeated
+                assert "nis_satellite_photos" not in blocks[sid], (fmt, sid)
+
+
+def test_scenario_adds_names_what_it_overrides(tmp_path):
+    """A scenario that changes an inherited finding says what it was instead; one that
+    adds nothing says so."""
+    text = (ROOT / SCEN).read_text().replace("model: ../models/", f"model: {ROOT / 'models'}/")
+    text += (
+        "  denied:\n    extends: troops_in_combat\n    given:\n      nk_troops_in_combat: no\n"
+        "  made:\n    extends: troops_in_combat\n    do:\n      nk_troops_in_combat: yes\n"
+        "  same:\n    extends: reported\n"
+    )
+    path = tmp_path / "s.yaml"
+    path.write_text(text)
+    run_ = run_scenarios(path)
+    assert scenario_adds(run_, "denied") == (
+        "as troops_in_combat, and observed: nk_troops_in_combat=no "
+        "(instead of nk_troops_in_combat=yes)"
+    )
+    assert scenario_adds(run_, "made") == (
+        "as troops_in_combat, and forced: nk_troops_in_combat=yes (instead of observed)"
+    )
+    assert scenario_adds(run_, "same") == "as reported, nothing added"
 
 
 def _scenario_blocks(text: str, fmt: str) -> dict[str, str]:
@@ -655,12 +695,20 @@ def test_html_is_well_formed_and_self_contained(capsys, extra):
     assert not [link for link in checker.links if "http" in link]
     assert out.startswith("<!DOCTYPE html>")
     assert out.rstrip().endswith("</html>")
-    # one data row per outcome, each with impact plus 3 (or 4) cells per scenario
+    # a group of rows per outcome: its heading row, then a row per scenario with 3 (or 4)
+    # cells; header cells say what they head
     ids = 2 if "-s" in extra else len(IDS)
     per = 4 if "--nrr-bands" in extra else 3
-    body = out.split("<tbody>")[1]
-    assert body.count("<tr>") == 9
-    assert body.count("<td") == 9 * (2 + ids * per)
+    body = out.split("</thead>")[1]
+    assert body.count("<tbody>") == 9
+    assert body.count("<tr>") == 9 * (1 + ids)
+    assert body.count("<td") == 9 * ids * per
+    assert body.count('<th scope="row">') == 9 * ids
+    assert body.count('<th scope="rowgroup"') == 9
+    assert (
+        "<caption>" in out
+        and out.count('<th scope="col">') + out.count('<th scope="col" class="num">') == 1 + per
+    )  # scenario, then p, estimate, Δ (and the NRR band)
 
 
 # ----------------------------------------------------------------------------- change one line
@@ -729,3 +777,178 @@ def test_copy_change_one_number_see_the_change(capsys, tmp_path, edit, rows, han
     # the scenarios' own entries (numbers as written, tables, posteriors) change likewise
     for sb, sa in zip(before["scenarios"], after["scenarios"]):
         assert (sb == sa) == (sb["id"] not in ("tech_for_troops", "worst_case")), sb["id"]
+
+
+# ----------------------------------------------------------------------------- fitting the width
+
+
+@pytest.fixture(scope="module")
+def plain() -> RiskTable:
+    return risk_table(run_scenarios(ROOT / SCEN, include_baseline=True))
+
+
+@pytest.mark.parametrize("width", [80, 100, 140])
+@pytest.mark.parametrize("which", ["plain", "drawn"])
+def test_text_table_fits_the_width(width, which, plain, drawn):
+    """At the default layout (auto) no line of the table is wider than the width, with
+    intervals too; the 8 scenarios side by side (501 characters before) take the long
+    layout in every width here."""
+    table = plain if which == "plain" else drawn
+    text = render_risk_table(table, "table", width=width)
+    assert max(len(line) for line in text.splitlines()) <= width
+    assert "\n  scenario " in text  # the long layout's block header
+    assert len(render_risk_table(table, "table", "wide", width).splitlines()[-30]) > 0
+
+
+def test_auto_is_wide_when_it_fits(plain):
+    """auto gives the wide layout where the wide table fits the width, else the long one;
+    the long layout has a block per outcome, a row per scenario."""
+    wide = render_risk_table(plain, "table", "wide", 1000)
+    widest = max(len(x) for x in wide.splitlines() if x.startswith(("outcome", "North Korean")))
+    assert render_risk_table(plain, "table", "auto", widest) == render_risk_table(
+        plain, "table", "wide", widest
+    )
+    long_ = render_risk_table(plain, "table", "auto", widest - 1)
+    assert long_ == render_risk_table(plain, "table", "long", widest - 1)
+    assert long_.count("\n  scenario ") == len(ROWS)
+    for row in plain.rows:
+        assert f"  {row.node} = {row.state} · impact: {row.impact.label()}" in long_
+
+
+@pytest.mark.parametrize("fmt", ["table", "md"])
+def test_long_layout_has_every_cell_of_the_wide(fmt, drawn):
+    """The long layout shows what the wide one does, cell for cell: for each outcome and
+    scenario the same p, estimate (the interval's other words on a line of their own in
+    text) and Δ."""
+    from riskchain.report.risktable import _cells
+
+    text = render_risk_table(drawn, fmt, "long", 100)
+    blocks = text.split("\n\n")
+    for row in drawn.rows:
+        at = next(k for k, b in enumerate(blocks) if f"{row.node} = {row.state}" in b)
+        block = blocks[at] + ("\n" + blocks[at + 1] if fmt == "md" else "")  # md: head, table
+        lines = block.splitlines()
+        for sid in IDS:
+            p, estimate, delta = _cells(drawn, row, sid, sid == "reported", False)
+            at = next(k for k, x in enumerate(lines) if x.lstrip("| ").startswith(sid + " "))
+            line = lines[at]
+            assert p in line and delta in line, (row.node, sid)
+            word, _, spans_ = estimate.partition("; ")
+            assert word in line, (row.node, sid)
+            if spans_:
+                assert spans_ in (line if fmt == "md" else lines[at + 1]), (row.node, sid)
+
+
+def test_cli_fits_columns_and_layout_flag(capsys, monkeypatch):
+    """``table`` fits $COLUMNS when set (100 columns when the output is no terminal and it
+    is not); ``--layout wide`` keeps the wide table whatever the width."""
+    code, out, _ = run(capsys, "table", SCEN)
+    assert code == 0 and max(len(x) for x in out.splitlines()) <= 100
+    monkeypatch.setenv("COLUMNS", "80")
+    code, out, _ = run(capsys, "table", SCEN)
+    assert code == 0 and max(len(x) for x in out.splitlines()) <= 80
+    code, out, _ = run(capsys, "table", SCEN, "--layout", "wide")
+    assert code == 0 and max(len(x) for x in out.splitlines()) > 400
+    code, _, err = run(capsys, "table", SCEN, "--layout", "tall")
+    assert code == 2 and "--layout" in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize("suffix", ["html", "json", "csv", "md"])
+def test_output_format_from_the_file_ending(capsys, tmp_path, suffix):
+    """``-o t.EXT`` without --format writes that format (as ``-f EXT`` prints it), not the
+    plain-text table."""
+    _, printed, _ = run(capsys, "table", SCEN, "--date", DATE, "-f", suffix)
+    target = tmp_path / f"t.{suffix}"
+    code, _, err = run(capsys, "table", SCEN, "--date", DATE, "-o", target)
+    assert code == 0, err
+    assert target.read_text() == printed
+    if suffix == "json":
+        json.loads(target.read_text())
+
+
+def test_output_format_contradiction_is_a_usage_error(capsys, tmp_path):
+    """``-f md -o t.html``: exit 2 naming --format, nothing written; a matching or an
+    unknown ending is fine."""
+    target = tmp_path / "t.html"
+    code, _, err = run(capsys, "table", SCEN, "-f", "md", "-o", target)
+    assert code == 2
+    assert "--format" in err and "t.html" in err and "Traceback" not in err
+    assert not target.exists()
+    code, _, err = run(capsys, "table", SCEN, "-f", "html", "-o", target)
+    assert code == 0, err
+    code, _, err = run(capsys, "table", SCEN, "-f", "md", "-o", tmp_path / "t.report")
+    assert code == 0, err
+    assert (tmp_path / "t.report").read_text().startswith("## ")
+
+
+# ----------------------------------------------------------------------------- observed and forced
+
+
+def test_table_csv_keeps_the_observed_marker(capsys):
+    """The CSV's {scenario}_finding column says observed or forced where the table does
+    (the JSON's 'finding'), and is empty elsewhere."""
+    _, out, _ = run(capsys, "table", SCEN, "-f", "json")
+    data = json.loads(out)
+    _, out, _ = run(capsys, "table", SCEN, "-f", "csv")
+    rows = list(csv.DictReader(io.StringIO(out)))
+    marked = 0
+    for row, cells in zip(data["rows"], rows):
+        for sid, cell in row["values"].items():
+            assert cells[f"{sid}_finding"] == cell.get("finding", ""), (row["node"], sid)
+            marked += bool(cell.get("finding"))
+    assert marked == 1  # troops_in_combat observes a target (nk_troops_in_combat)
+
+
+@pytest.mark.parametrize("fmt", ["table", "md", "csv"])
+def test_run_labels_observed_and_forced_outcomes(capsys, monkeypatch, fmt):
+    """``run -s troops_in_combat`` (which observes nk_troops_in_combat=yes) and
+    ``run -s nato_enters -t nato_member_enters_war`` (which forces it) label the outcome
+    observed / forced, and give it no estimative word."""
+    monkeypatch.setenv("COLUMNS", "1000")
+    for sid, node, kind in (
+        ("troops_in_combat", "nk_troops_in_combat", "observed"),
+        ("nato_enters", "nato_member_enters_war", "forced"),
+    ):
+        code, out, err = run(capsys, "run", SCEN, "-s", sid, "-t", node, "-f", fmt)
+        assert code == 0, err
+        words = ("almost certain", "very likely", "likely [")
+        if fmt == "csv":
+            rows = {r["state"]: r for r in csv.DictReader(io.StringIO(out))}
+            assert (rows["yes"]["p"], rows["yes"]["estimate"]) == ("1", kind)
+            assert {r["finding"] for r in rows.values()} == {kind}
+        else:
+            yes = next(x for x in out.splitlines() if re.search(r"\byes\b.*100%", x))
+            assert kind in yes, yes
+        assert not any(w in out for w in words), out
+
+
+def test_run_words_every_state_of_a_graded_node(capsys, monkeypatch):
+    """As table and watch do, run gives each state of a graded target its word, the one
+    whose range holds the state's probability."""
+    monkeypatch.setenv("COLUMNS", "1000")
+    code, out, _ = run(capsys, "run", SCEN, "-s", "reported", "-t", "rok_security_threat")
+    assert code == 0
+    post = load_model(MODEL).query(given=REPORTED, targets=["rok_security_threat"])
+    for state, p in post.posteriors["rok_security_threat"].items():
+        line = next(x for x in out.splitlines() if re.search(rf"\b{state}\b\s+\d", x))
+        word = {0.05: "very unlikely", 0.2: "unlikely", 0.45: "roughly even chance"}
+        expect = next(w for edge, w in sorted(word.items(), reverse=True) if p >= edge)
+        assert f"{expect} [" in line, line
+    # a number is never shown outside the range of the word beside it (79.97%, not 80.0%)
+    code, out, _ = run(capsys, "run", SCEN, "-s", "reported", "-t", "nk_troops_in_combat")
+    yes = next(x for x in out.splitlines() if re.search(r"\byes\s+\d", x))
+    assert "79.97%" in yes and "likely [55–80%]" in yes, yes
+
+
+@pytest.mark.parametrize("layout", ["wide", "long"])
+def test_scenario_format_doc_layout_excerpts_are_current(capsys, layout):
+    """docs/scenario-format.md shows the first lines of a table in each layout: they are
+    consecutive lines of what the command prints today."""
+    doc = (ROOT / "docs" / "scenario-format.md").read_text()
+    block = re.search(rf"<!-- layout:{layout} -->\n  ```text\n(.*?)\n  ```", doc, re.S).group(1)
+    lines = [x[2:] for x in block.splitlines()]
+    command, excerpt = lines[0], "\n".join(lines[1:])
+    assert command.startswith("$ riskchain table ")
+    code, out, _ = run(capsys, *command.split()[2:])
+    assert code == 0
+    assert excerpt in out

@@ -29,7 +29,9 @@ def test_csv_has_lo_hi_mean_from_the_draws(drawn):
     """CSV gains lo, hi and mean: the draws' 5th and 95th percentiles and their average,
     computed here from the raw draws."""
     rows = list(csv.DictReader(io.StringIO(render_run(drawn, "csv"))))
-    assert list(rows[0]) == ["scenario", "node", "state", "p", "lo", "hi", "mean", "estimate"]
+    assert list(rows[0]) == [
+        "scenario", "node", "state", "p", "lo", "hi", "mean", "estimate", "finding",
+    ]  # fmt: skip
     per_scenario = sum(len(drawn.model.spec.nodes[n].states) for n in drawn.targets)
     assert len(rows) == per_scenario * len(drawn.results)
     for r in rows:
@@ -45,7 +47,7 @@ def test_csv_has_lo_hi_mean_from_the_draws(drawn):
 def test_text_shows_intervals_and_footer(drawn, fmt):
     """Table and Markdown put ``p [lo–hi]`` in the p column (not for a node the scenario
     observes) and end with the draws' level, number, seed and spread."""
-    text = render_run(drawn, fmt)
+    text = render_run(drawn, fmt, width=1000)  # whole lines, unwrapped
     assert "p [interval]" in text
     assert "central 90% of 200 parameter draws (seed 4), each solved exactly" in text
     assert "every scenario is answered on the same draws" in text
@@ -97,7 +99,7 @@ def test_strength_only_is_labelled_in_run(capsys, tmp_path):
     args = ["run", str(tmp_path / "s.yaml"), "--samples", "50", "--seed", "1"]
     assert main([*args, "--strength", "10"]) == 0
     out = capsys.readouterr().out
-    assert "spread: from --strength 10 only: an assumed pseudo-count" in out
+    assert "spread: from --strength 10 only: an assumed pseudo-count" in " ".join(out.split())
     assert main(args) == 0
     out = capsys.readouterr().out
     assert "spread: no spread: every number used is exact" in out

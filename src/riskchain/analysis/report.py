@@ -8,6 +8,7 @@ is :mod:`riskchain.report.html`'s job.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as _dt
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,7 +17,7 @@ from riskchain.analysis.explain import ExplainResult, explain
 from riskchain.analysis.risktable import RiskTable, risk_table
 from riskchain.analysis.scenarios import ScenarioRun, pose, run_scenarios
 from riskchain.analysis.sensitivity import SensitivityResult
-from riskchain.analysis.uncertainty import DrawOptions
+from riskchain.analysis.uncertainty import DrawOptions, new_seed
 from riskchain.analysis.watch import WatchResult
 from riskchain.engine.plan import DEFAULT_MAX_TABLE
 from riskchain.errors import UsageError
@@ -108,7 +109,8 @@ def build_report(
     produced : datetime.date, optional
         The date printed on the report (default: today).
     draws : DrawOptions, optional
-        Parameter draws: intervals in the table, the charts and the key judgment.
+        Parameter draws: intervals in the table, the charts and the key judgment, all
+        from the same draws (without a seed, one is drawn once for the whole report).
     max_table : float
         Memory budget in bytes.
 
@@ -121,6 +123,10 @@ def build_report(
     SpecError, UsageError, ImpossibleEvidenceError, TooLargeError
         As the commands they stand for.
     """
+    if draws is not None and draws.seed is None:
+        # one seed for every section: the table, the charts and the key judgment then
+        # give the same number the same interval
+        draws = dataclasses.replace(draws, seed=new_seed())
     run = run_scenarios(path, include_baseline=True, max_table=max_table, draws=draws)
     table = risk_table(run, scale, produced)
     node, outcome = main_target(run, target, state)

@@ -236,6 +236,7 @@ def pose(
             raise UsageError(
                 f"--scenario: {path} is a model file; --scenario needs a scenario file"
             )
+        loaded[0].issue_warnings()
         model = Model(*loaded)
         return Posed(model, model, dict(given or {}), dict(do or {}), dict(likelihood or {}), None)
     doc = loaded

@@ -94,6 +94,11 @@ class Outcome:
         return call(self.posterior, self.terms) if self.possible else None
 
 
+# The names of the two quantities ``expected_change`` can be (see WatchResult.measure_name):
+# one name per quantity in watch, explain and the report.
+EXPECTED_SHIFT = "expected shift"
+
+
 @dataclass
 class Indicator:
     """One unobserved node and what observing it would tell about the target.
@@ -105,9 +110,11 @@ class Indicator:
     mutual_information : float
         I(target; node | findings) in bits.
     expected_change : float
-        Σ_x P(x | e) |P(t | e, x) − P(t | e)| for the reported target state; for a
-        graded target followed as a whole, the expected total-variation distance
-        Σ_x P(x | e) ½ Σ_t |P(t | e, x) − P(t | e)|.
+        The *expected change in P(t)*, Σ_x P(x | e) |P(t | e, x) − P(t | e)|, for the
+        followed target state t; for a graded target followed as a whole, the *expected
+        shift*, the expected total-variation distance
+        Σ_x P(x | e) ½ Σ_t |P(t | e, x) − P(t | e)|. Outputs print the name
+        :attr:`WatchResult.measure_name` gives.
     term_change : float
         The probability that observing the node changes the target's estimative term
         (for a graded target followed as a whole: its call, see :func:`call`).
@@ -204,6 +211,35 @@ class WatchResult:
             return "expected total-variation distance of P(target) (½ Σ over its states)"
         return f"expected absolute change of P({self.target} = {self.state})"
 
+    @property
+    def measure_name(self) -> str:
+        """The one name of what ``expected_change`` measures, as every output prints it:
+        ``expected shift`` for a graded target followed as a whole (a distance over all
+        its states), ``expected change in P(STATE)`` for one state's probability."""
+        return EXPECTED_SHIFT if self.state is None else f"expected change in P({self.state})"
+
+    @property
+    def measure_subject(self) -> str:
+        """What the indicators tell about: ``P(target = state)``, or the target."""
+        return self.target if self.state is None else f"P({self.target} = {self.state})"
+
+    @property
+    def measure_note(self) -> str:
+        """The definition of :attr:`measure_name`, for a footnote."""
+        if self.state is None:
+            return (
+                f"{EXPECTED_SHIFT}: how far the distribution of {self.target} is expected to "
+                "move once the indicator is seen: the total-variation distance (half the summed "
+                "absolute changes of its states), weighted by how likely each state of the "
+                "indicator is now."
+            )
+        return (
+            f"{self.measure_name}: how far P({self.target} = {self.state}) is expected to move "
+            "once the indicator is seen (absolute change), weighted by how likely each state "
+            f"of the indicator is now; not the {EXPECTED_SHIFT}, a distance over all of a "
+            "target's states."
+        )
+
     def to_json(self) -> dict:
         """``{"target", "state", "indicators": [{"node", "mutual_information",
         "expected_change", "outcomes": {STATE: {"p", "term"}}}], ...}``."""
@@ -224,6 +260,7 @@ class WatchResult:
             "scale": self.scale.name,
             "units": "bits",
             "expected_change_measure": "total_variation" if self.graded else "absolute_change",
+            "expected_change_name": self.measure_name,
             "indicators": [x.to_json(self.graded) for x in self.indicators],
             "uninformative": list(self.uninformative),
         }

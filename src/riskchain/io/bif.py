@@ -59,6 +59,23 @@ class Imported:
     fmt: str = "BIF"
     reader: str = "pgmpy reader"
     notes: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+def sum_warning(imp: Imported) -> str | None:
+    """The one warning for a file whose distributions sum to 1 only roughly (within
+    :data:`~riskchain.compile.IMPORT_TOLERANCE`, else the import fails): how many, by
+    how much, and that they were renormalized. None when every sum is 1 within 1e-6."""
+    from riskchain.compile import IMPORT_TOLERANCE, sum_gaps
+
+    count, worst = sum_gaps(imp.raw)
+    if not count:
+        return None
+    what = "1 distribution sums" if count == 1 else f"{count} distributions sum"
+    return (
+        f"{what} to 1 only within {worst:.2g} (six-decimal numbers such as 0.333333 "
+        f"three times): renormalized, as any sum within {IMPORT_TOLERANCE:g} of 1 is"
+    )
 
 
 def read_bif(path: str | Path) -> Imported:
@@ -76,10 +93,9 @@ def read_bif(path: str | Path) -> Imported:
         raise ImportFailure(
             f"cannot import this file type; riskchain imports {', '.join(FORMATS)}", path=where
         )
-    try:
-        data = p.read_bytes()
-    except OSError as exc:
-        raise ImportFailure(f"cannot read: {exc.strerror}", path=where) from None
+    from riskchain.io.files import read_input
+
+    data = read_input(p, where)  # a regular file only (never a FIFO), size-capped
     try:
         text = (gzip.decompress(data) if name.endswith(".gz") else data).decode("utf-8")
     except (OSError, UnicodeDecodeError, EOFError) as exc:
@@ -125,6 +141,7 @@ def to_yaml(imp: Imported) -> str:
         f"# Imported by 'riskchain import' from {imp.source}.",
         "# State names and numbers are exactly as read; every CPT row names every parent.",
         *(f"# Note: {note}" for note in imp.notes),
+        *(f"# Warning: {text}" for text in imp.warnings),
         "riskchain: 1",
         f"id: {Y.scalar(m.id)}",
         f"title: {Y.scalar(m.id)}",
@@ -164,6 +181,8 @@ def import_network(path: str | Path) -> tuple[str, CompiledModel]:
         If the file cannot be read or the round trip changes a number.
     """
     imp = read_bif(path)
+    note = sum_warning(imp)
+    imp.warnings += [note] if note else []
     text = to_yaml(imp)
     return text, checked(text, imp, path)
 

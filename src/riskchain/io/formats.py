@@ -35,6 +35,7 @@ import contextlib
 import gzip
 import json
 import logging
+import math
 import re
 import warnings
 from collections.abc import Iterator, Sequence
@@ -45,6 +46,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from riskchain.compile import CompiledModel
+from riskchain.errors import Diagnostic, warn
 from riskchain.io import bif
 from riskchain.io.bif import Imported, ImportFailure
 
@@ -77,7 +79,9 @@ class Format:
 FORMATS: tuple[Format, ...] = (
     Format("bif", (".bif",), "BIF", "pgmpy, bnlearn, SamIam, Weka"),
     Format("bif.gz", (".bif.gz",), "BIF (gzip)", "pgmpy, bnlearn (after gunzip)"),
-    Format("xmlbif", (".xmlbif", ".xml"), "XMLBIF 0.3", "pgmpy, JavaBayes, Weka, SamIam"),
+    Format(
+        "xmlbif", (".xmlbif", ".bifxml", ".xml"), "XMLBIF 0.3", "pgmpy, JavaBayes, Weka, SamIam, aGrUM"
+    ),
     Format("net", (".net",), "Hugin NET", "Hugin, GeNIe, SamIam, pgmpy"),
     Format("uai", (".uai",), "UAI", "UAI solvers (toulbar2, Merlin, ...), pgmpy"),
     Format("xdsl", (".xdsl",), "GeNIe XDSL", "GeNIe, SMILE, pgmpy"),
@@ -268,18 +272,43 @@ def _labels_note(facts: _Facts, fmt: str, notes: list[str]) -> None:
         notes.append(f"node labels not kept ({fmt} has no place for them)")
 
 
-def _layout(m: CompiledModel) -> list[tuple[int, int]]:
-    """A layered drawing: each node one row below its deepest parent (top-left corners)."""
-    depth = [0] * len(m)
-    for v in m.topological_order():
-        depth[v] = max((depth[p] + 1 for p in m.parents[v]), default=0)
-    seen: dict[int, int] = {}
+# GeNIe draws a node as a bar chart: its name on top, then a row per state (GeNIe's own
+# default, 128 x 64 px, holds a two-state node). Sizes in GeNIe's pixels.
+CHART_TITLE_H = 28
+CHART_ROW_H = 18
+CHART_MIN_W, CHART_MAX_W = 128, 240
+CHART_BAR_W = 100  # a state's bar and its percentage, right of the state's name
+LAYOUT_MARGIN = 20
+
+
+def chart_sizes(facts: _Facts) -> list[tuple[int, int]]:
+    """Each node's GeNIe bar chart ``(width, height)``: tall enough for a row per state,
+    wide enough for its name (within 128-240 px) and its longest state name."""
+    from riskchain.report.graph import text_width
+
+    m = facts.compiled
     out = []
-    for v in range(len(m)):
-        col = seen.get(depth[v], 0)
-        seen[depth[v]] = col + 1
-        out.append((40 + 200 * col, 40 + 110 * depth[v]))
+    for name, states in zip(m.names, m.states):
+        label = facts.labels.get(name, name)
+        need = max(text_width(label, 11.0) + 12, max(text_width(s, 11.0) for s in states) + CHART_BAR_W)
+        width = int(min(max(math.ceil(need), CHART_MIN_W), CHART_MAX_W))
+        out.append((width, CHART_TITLE_H + CHART_ROW_H * len(states)))
     return out
+
+
+def _layout(facts: _Facts) -> list[tuple[int, int, int, int]]:
+    """Each node's box ``(x, y, width, height)``: the bar chart sizes of :func:`chart_sizes`
+    placed by the layered layout ``riskchain graph`` draws with, causes above effects."""
+    from riskchain.report.graph import layout
+
+    m = facts.compiled
+    sizes = chart_sizes(facts)
+    edges = [(m.names[p], m.names[c]) for c, ps in enumerate(m.parents) for p in ps]
+    boxes = layout(m.names, edges, dict(zip(m.names, sizes))).boxes
+    return [
+        (round(boxes[n].x) + LAYOUT_MARGIN, round(boxes[n].y) + LAYOUT_MARGIN, w, h)
+        for n, (w, h) in zip(m.names, sizes)
+    ]
 
 
 def _pgmpy(m: CompiledModel):
@@ -368,11 +397,11 @@ def _net_text(facts: _Facts, notes: list[str]) -> str:
     # pgmpy writes state names between quotes as they are: escape them for Hugin
     states = [[_hugin_string(s)[1:-1] for s in ss] for ss in m.states]
     net = _pgmpy(_renamed(m, ids, states))
-    for i, (x, y) in enumerate(_layout(m)):
-        # pgmpy writes each node attribute as "key = value;"
+    for i, (x, y, w, h) in enumerate(_layout(facts)):
+        # pgmpy writes each node attribute as "key = value;"; Hugin's position is the centre
         attrs = net.nodes[ids[i]]
         attrs["label"] = _hugin_string(facts.labels.get(m.names[i], m.names[i]))
-        attrs["position"] = f"({x + 75} {y + 25})"
+        attrs["position"] = f"({x + w // 2} {y + h // 2})"
         if ids[i] != m.names[i]:
             attrs["riskchain_id"] = _hugin_string(m.names[i])
     worst = _largest_change(m, lambda a: np.round(a, NET_DECIMALS))
@@ -440,13 +469,18 @@ def _xdsl_text(facts: _Facts, notes: list[str]) -> str:
     gnodes = {el.get("id"): el for el in genie.findall("node")}
     for el in gnodes.values():
         genie.remove(el)
-    layout = _layout(m)
+    layout = _layout(facts)
     for v in order:
         el = gnodes[ids[v]]
         name = m.names[v]
         el.find("name").text = facts.labels.get(name, name)  # type: ignore[union-attr]
-        x, y = layout[v]
-        el.find("position").text = f"{x} {y} {x + 150} {y + 50}"  # type: ignore[union-attr]
+        x, y, w, h = layout[v]
+        # the box and the bar chart GeNIe shows in it: the same rectangle
+        el.find("position").text = f"{x} {y} {x + w} {y + h}"  # type: ignore[union-attr]
+        chart = el.find("barchart")
+        if chart is not None:
+            chart.set("width", str(w))
+            chart.set("height", str(h))
         comment = [facts.descriptions.get(name, "").strip()]
         original: dict[str, Any] = {}
         if ids[v] != name:
@@ -498,11 +532,12 @@ def import_file(path: str | Path) -> ImportResult:
         raise ImportFailure(
             f"cannot import this file type; riskchain imports {suffix_list()}", path=str(path)
         )
-    if fmt.name in ("bif", "bif.gz"):
-        text, model = bif.import_network(path)  # BIF keeps its own importer and its tests
-        return ImportResult(text, model, [], fmt)
     imp = read_network(path)
+    note = bif.sum_warning(imp)
+    imp.warnings += [note] if note else []
     text = bif.to_yaml(imp)
+    for message in imp.warnings:  # the CLI prints each, once
+        warn(Diagnostic(str(path), 0, 0, message, severity="warning"))
     return ImportResult(text, bif.checked(text, imp, path), imp.notes, fmt)
 
 
@@ -529,10 +564,11 @@ def read_network(path: str | Path) -> Imported:
         )
     if fmt.name in ("bif", "bif.gz"):
         return bif.read_bif(p)
+    from riskchain.io.files import read_input
+
+    data = read_input(p, where)  # a regular file only (never a FIFO), size-capped
     try:
-        text = p.read_bytes().decode("utf-8")
-    except OSError as exc:
-        raise ImportFailure(f"cannot read: {exc.strerror}", path=where) from None
+        text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise ImportFailure(
             f"not UTF-8 text ({exc.reason} at byte {exc.start})", path=where
@@ -737,7 +773,9 @@ def _read_net(text: str, where: str, model_id: str) -> Imported:
             key, at = attr.group(1), body_at + attr.start(2)
             values = strings_in(at, body_at + attr.end(2))
             if key == "states":
-                states[name] = values
+                # quoted as Hugin writes them, or bare words as pyAgrum does: (yes no )
+                bare = attr.group(2).strip()
+                states[name] = values or re.findall(r"[^\s()]+", bare)
             elif key == "label" and values:
                 labels[name] = values[0]
             elif key == "riskchain_id" and values:
@@ -829,8 +867,9 @@ def _net_table(
 
 
 def _read_uai(text: str, where: str, model_id: str) -> Imported:
-    # UAI is whitespace-separated numbers after a type word; "c" lines are comments (UAI 2016)
-    bare = re.sub(r"(?m)^[ \t]*c\b[^\n]*", lambda m: " " * len(m.group(0)), text)
+    # UAI is whitespace-separated numbers after a type word; "c" lines are comments (UAI
+    # 2016), and pyAgrum ends scope lines with "# name" comments
+    bare = re.sub(r"(?m)^[ \t]*c\b[^\n]*|#[^\n]*", lambda m: " " * len(m.group(0)), text)
     tokens = list(re.finditer(r"\S+", bare))
     pos = 0
 
@@ -994,4 +1033,29 @@ def _read_xdsl(text: str, where: str, model_id: str) -> Imported:
         fmt="GeNIe XDSL",
         reader="pgmpy's XDSLReader",
         notes=notes,
+        warnings=_agrum_warning(root, text, final_parents),
     )
+
+
+_AGRUM = re.compile(r"\b(?:py)?agrum\b[ \t]*([0-9][0-9.]*)?", re.I)
+
+
+def _agrum_warning(root: Any, text: str, parents: dict[str, list[str]]) -> list[str]:
+    """A warning when the file says aGrUM wrote it (``<genie app="aGrUM 3.3.1">`` or
+    pyAgrum's opening comment) and a node has two or more parents: aGrUM 3.3 writes
+    XDSL tables with the parents in reverse order (the first varying fastest, where
+    the format varies the last fastest), so those tables come in scrambled."""
+    genie = root.find("extensions/genie")
+    app = genie.get("app", "") if genie is not None else ""
+    found = _AGRUM.search(app) or _AGRUM.search(text[:2000])
+    several = [n for n, ps in parents.items() if len(ps) > 1]
+    if found is None or not several:
+        return []
+    version = f" {found.group(1)}" if found.group(1) else ""
+    shown = ", ".join(several[:4]) + (f" and {len(several) - 4} more" if len(several) > 4 else "")
+    return [
+        f"the file says it was written by aGrUM{version}, which writes XDSL tables with the "
+        "parents in reverse order (the first parent varying fastest, where the format varies "
+        f"the last fastest): the tables of {shown} are probably scrambled; import a .bif or "
+        ".net written by aGrUM instead, which keep the order (see docs/formats.md)"
+    ]

@@ -53,19 +53,21 @@ def _question(res: ExplainResult) -> str:
     return "; ".join(parts)
 
 
-def _judgment(res: ExplainResult) -> list[str]:
+def _judgment(res: ExplainResult, seed: bool = True) -> list[str]:
     spec = res.model.spec
-    horizon = f" (horizon: {spec.horizon})" if spec.horizon else ""
+    # a sentence of its own: horizons carry parentheses of their own ("(to October 2026)")
+    horizon = f" Horizon: {spec.horizon}." if spec.horizon else ""
     outcome = f"{_node(res, res.target)} is `{res.state}`"
     text = (
-        f"**Key judgment.** It is {_word(res, res.p)} that {outcome}{horizon}: "
-        f"P = {_p(res, res.p)}."
+        f"**Key judgment.** It is {_word(res, res.p)} that {outcome}: "
+        f"P = {_p(res, res.p)}.{horizon}"
     )
     u = res.uncertainty
     if u is not None:
         lo, hi = u.interval(res.target, res.state)
+        seeded = f" (seed {u.seed})" if seed else ""
         text += (
-            f" Across {u.samples} draws of the model's numbers (seed {u.seed}) the central "
+            f" Across {u.samples} draws of the model's numbers{seeded} the central "
             f"{u.level * 100:g}% of answers lies between {pct(lo)} and {pct(hi)}; the spread is "
             f"{u.spread_note()}."
         )
@@ -78,12 +80,12 @@ def _judgment(res: ExplainResult) -> list[str]:
     return [text]
 
 
-def _mpe(res: ExplainResult) -> list[str]:
+def _mpe(res: ExplainResult, most: int | None = MPE_SHOWN) -> list[str]:
     e = res.mpe
     items = list(e.assignment.items())
     if not items:
         return ["**Most probable explanation.** Every node is observed or forced."]
-    shown = items[:MPE_SHOWN]
+    shown = items[:most] if most is not None else items
     listing = "; ".join(f"{_node(res, n)} = `{s}`" for n, s in shown)
     more = (
         f" (and {len(items) - len(shown)} more nodes, listed in the JSON)"
@@ -190,7 +192,8 @@ def _indicators(res: ExplainResult) -> list[str]:
                 f"if `{s}` ({pct(o.probability)} now): P {_p(res, o.p)}, {o.term or 'between terms'}"
             )
         out.append(
-            f"- {_node(res, ind.node)}, {ind.mutual_information:.3f} bits: "
+            f"- {_node(res, ind.node)}, {ind.mutual_information:.3f} bits, "
+            f"{res.watch.measure_name} {ind.expected_change * 100:.1f} points: "
             + "; ".join(parts)
             + "."
         )
@@ -249,8 +252,15 @@ def _shifts(res: ExplainResult) -> list[str]:
     return out
 
 
-def render_explain(res: ExplainResult, fmt: str = "md") -> str:
-    """Render an :class:`ExplainResult` as Markdown prose (``md``) or ``json``."""
+def render_explain(
+    res: ExplainResult, fmt: str = "md", *, mpe_shown: int | None = MPE_SHOWN, seed: bool = True
+) -> str:
+    """Render an :class:`ExplainResult` as Markdown prose (``md``) or ``json``.
+
+    ``mpe_shown`` caps the nodes of the most probable explanation listed (None: all;
+    the rest are in the JSON); ``seed=False`` leaves the draws' seed out of the text
+    (a document that prints it once elsewhere).
+    """
     if fmt == "json":
         return json_text(res.to_json())
     spec = res.model.spec
@@ -263,8 +273,8 @@ def render_explain(res: ExplainResult, fmt: str = "md") -> str:
         "",
     ]
     for section in (
-        _judgment,
-        _mpe,
+        lambda r: _judgment(r, seed),
+        lambda r: _mpe(r, mpe_shown),
         _contributions,
         _conflict,
         _assumptions,

@@ -29,6 +29,7 @@ import itertools
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from xml.sax.saxutils import escape, quoteattr
 
@@ -41,6 +42,7 @@ if TYPE_CHECKING:
     from riskchain.model import Model
 
 FORMATS = ("svg", "png", "dot")
+DEFAULT_DEPTH = 1  # --focus without --depth: the node, its parents and its children
 
 # What a finding is called on the picture: the tag on the box and the legend.
 OBSERVED = "observed"
@@ -48,10 +50,12 @@ FORCED = "forced"
 SOFT = "likelihood"
 TAGS = {OBSERVED: "observed", FORCED: "forced (do)", SOFT: "soft evidence"}
 OWN_TAG = "scenario's numbers"
+TARGET_TAG = "target"
+FOCUS_TAG = "focus"
 SCALE_NAMES = {"icd203": "ICD 203", "phia": "PHIA", "kent": "Kent"}
 
 # ----------------------------------------------------------------------------- sizes, in px
-# (SVG user units; the PNG draws 100 of them per inch at 1.5 times style.DPI)
+# (SVG user units; the PNG draws 100 of them per inch, at style.DPI)
 
 FONT = "DejaVu Sans, Verdana, Arial, sans-serif"
 TITLE_PX = 17.0
@@ -62,6 +66,7 @@ ID_PX = 9.0
 ROW_PX = 10.0
 WORD_PX = 9.5
 TAG_PX = 8.5
+CHANGE_PX = 9.0
 
 PAD = 7.0  # inside a box
 LABEL_W = 170.0  # a label wraps at this width
@@ -79,7 +84,7 @@ BOX_GAP = 26.0  # between boxes of a layer
 DUMMY_GAP = 12.0  # beside an arrow passing through a layer
 LAYER_GAP = 70.0  # between layers: room for the arrows
 MARGIN = 22.0
-PNG_SCALE = 1.25  # PNG pixels per SVG unit: labels as readable as on screen
+PNG_SCALE = 1.0  # times style.DPI per 100 SVG units: the picture at its size, at print quality
 MAX_PNG_PIXELS = 30e6  # larger drawings get a smaller PNG scale (the SVG stays whole)
 
 # Colours, from the shared style: blue bars on a grey track; an observed node in ink, a
@@ -93,6 +98,7 @@ CUT = style.EDGE
 OBSERVED_FILL = style.tint(style.HIGH_END, 0.10)
 FORCED_FILL = style.tint(style.EDGE, 0.12)
 OWN_FILL = "#e4e4e4"
+BASE_TICK = style.INK  # the baseline's probability, across a bar
 
 # Advance widths of DejaVu Sans (the font style.py fixes for the PNG), per 1000 em, for
 # printable ASCII: text is measured without a font library, so SVG and PNG agree.
@@ -173,8 +179,18 @@ class NodeView:
         The scenario replaced this node's numbers (its ``set:``).
     word : str
         The estimative word of a two-state node's reported state
-        (``"yes: likely [55–80%]"``); empty for observed or forced nodes and for
-        nodes with more states.
+        (``"yes: likely [55–80%]"``, ``"present: ..."``, ``"TRUE: ..."``: see
+        :func:`riskchain.report.query.reported_state`); empty for observed or forced
+        nodes and for nodes with more states.
+    target : bool
+        A declared target (of the model, or of the scenario file).
+    baseline : tuple of float or None
+        Each state's probability under the baseline scenario, when the picture
+        compares a scenario with it.
+    hidden : (int, int)
+        Parents and children of the node left out of a ``focus`` picture.
+    focus : bool
+        The node a ``focus`` picture is drawn around.
     """
 
     id: str
@@ -185,11 +201,28 @@ class NodeView:
     state: str | None = None
     own_numbers: bool = False
     word: str = ""
+    target: bool = False
+    baseline: tuple[float, ...] | None = None
+    hidden: tuple[int, int] = (0, 0)
+    focus: bool = False
 
     def tags(self) -> list[str]:
-        """The tags on the box, in order: the finding, then the scenario's numbers."""
-        out = [TAGS[self.finding]] if self.finding else []
+        """The tags on the box, in order: focus, target, the finding, the scenario's numbers."""
+        out = [FOCUS_TAG] if self.focus else []
+        out += [TARGET_TAG] if self.target else []
+        out += [TAGS[self.finding]] if self.finding else []
         return out + ([OWN_TAG] if self.own_numbers else [])
+
+    def changes(self) -> tuple[str, ...]:
+        """Each state's change against the baseline, in percentage points (``+12.3 pp``;
+        ``±0 pp`` below 0.05); empty without a baseline."""
+        if self.baseline is None:
+            return ()
+        return tuple(_change(p - b) for p, b in zip(self.probs, self.baseline))
+
+
+def _change(d: float) -> str:
+    return "±0 pp" if abs(d) < 0.0005 else f"{d * 100:+.1f} pp"
 
 
 @dataclass(frozen=True)
@@ -213,6 +246,15 @@ class GraphView:
     own_numbers: tuple[str, ...] = ()
     evidence_probability: float = 1.0
     scale: str = DEFAULT_SCALE.name
+    baseline: str | None = None  # the scenario the changes are against
+    focus: str | None = None  # the node a neighbourhood picture is centred on
+    depth: int = 0
+    left_out: tuple[str, ...] = ()  # nodes a focus picture leaves out
+
+    @property
+    def total(self) -> int:
+        """How many nodes the model has (drawn or left out)."""
+        return len(self.nodes) + len(self.left_out)
 
     @property
     def cut(self) -> tuple[tuple[str, str], ...]:
@@ -234,6 +276,11 @@ def graph_view(
     own_numbers: Iterable[str] = (),
     scale: Scale = DEFAULT_SCALE,
     max_table: float = DEFAULT_MAX_TABLE,
+    targets: Iterable[str] | None = None,
+    baseline: Mapping[str, Mapping[str, float]] | None = None,
+    baseline_name: str | None = None,
+    focus: str | None = None,
+    depth: int = DEFAULT_DEPTH,
 ) -> GraphView:
     """Ask the model for every node's distribution and gather what the picture shows.
 
@@ -251,6 +298,19 @@ def graph_view(
         Scale of the estimative words.
     max_table : float
         Memory budget for the query, in bytes.
+    targets : iterable of str, optional
+        The declared targets, marked on their boxes (default: the model's).
+    baseline : mapping, optional
+        Every node's distribution ``{node: {state: p}}`` under the baseline scenario;
+        each box then shows its states' changes against it.
+    baseline_name : str, optional
+        The baseline scenario's id, for the header.
+    focus : str, optional
+        Draw only this node and its parents and children up to ``depth`` steps (its
+        causes' causes, its effects' effects, ...); the probabilities are still the
+        whole model's.
+    depth : int
+        How many steps from ``focus``.
 
     Returns
     -------
@@ -259,16 +319,19 @@ def graph_view(
     Raises
     ------
     UsageError, ImpossibleEvidenceError, TooLargeError
-        As :meth:`riskchain.Model.query`.
+        As :meth:`riskchain.Model.query`; a ``focus`` that is not a node, or a
+        negative ``depth``.
     """
     from riskchain.report.query import reported_state
 
+    shown, hidden = _neighbourhood(model, focus, depth)
     res = model.query(
         given=given, do=do, likelihood=likelihood, targets=model.nodes, max_table=max_table
     )
     own = [n for n in model.nodes if n in set(own_numbers)]
+    marked = set(model.spec.targets if targets is None else targets)
     nodes = []
-    for name in model.nodes:
+    for name in shown:
         states = tuple(model.states(name))
         post = res.posteriors[name]
         finding = res.finding(name)
@@ -278,6 +341,7 @@ def graph_view(
         if rep is not None and finding in (None, SOFT):
             term = estimate(post[rep], scale)
             word = f"{rep}: {term}" if term else ""
+        before = baseline.get(name) if baseline is not None else None
         nodes.append(
             NodeView(
                 name,
@@ -288,9 +352,16 @@ def graph_view(
                 state,
                 name in own,
                 word,
+                name in marked,
+                tuple(before[s] for s in states) if before is not None else None,
+                hidden.get(name, (0, 0)),
+                name == focus,
             )
         )
-    edges = tuple((p, n) for n in model.nodes for p in model.spec.nodes[n].parents)
+    keep = set(shown)
+    edges = tuple(
+        (p, n) for n in shown for p in model.spec.nodes[n].parents if p in keep
+    )
     return GraphView(
         model=model.id,
         title=model.title,
@@ -305,7 +376,108 @@ def graph_view(
         own_numbers=tuple(own),
         evidence_probability=res.evidence_probability,
         scale=scale.name,
+        baseline=baseline_name if baseline is not None else None,
+        focus=focus,
+        depth=depth if focus is not None else 0,
+        left_out=tuple(n for n in model.nodes if n not in keep),
     )
+
+
+def graph_question(
+    path: str | Path,
+    scenario: str | None = None,
+    given: Mapping[str, str] | None = None,
+    do: Mapping[str, str] | None = None,
+    likelihood: Mapping[str, Mapping[str, float]] | None = None,
+    *,
+    scale: Scale = DEFAULT_SCALE,
+    max_table: float = DEFAULT_MAX_TABLE,
+    focus: str | None = None,
+    depth: int = DEFAULT_DEPTH,
+) -> GraphView:
+    """The picture of a question asked of a model file, or of scenario ``scenario`` of a
+    scenario file (with ``given``/``do``/``likelihood`` on top, as ``riskchain graph``
+    asks it).
+
+    A scenario's picture marks the scenario file's targets and, unless the scenario is
+    the file's baseline, shows each state's change against the baseline scenario.
+
+    Raises
+    ------
+    UsageError, SpecError, ImpossibleEvidenceError, TooLargeError
+        As :func:`riskchain.analysis.scenarios.pose` and :func:`graph_view`.
+    """
+    from riskchain.analysis.scenarios import load_scenarios, pose, scenario_model
+
+    q = pose(path, scenario, given, do, likelihood, max_table)
+    before: dict[str, dict[str, float]] | None = None
+    baseline_name = None
+    if q.scenario is not None:
+        sf, base = load_scenarios(path, max_table)
+        if sf.baseline != q.scenario.id:
+            b = sf.scenarios[sf.baseline]
+            res = scenario_model(base, b).query(
+                given=b.given, do=b.do, likelihood=b.likelihood, targets=base.nodes,
+                max_table=max_table,
+            )  # fmt: skip
+            before, baseline_name = res.posteriors, b.id
+    return graph_view(
+        q.model,
+        q.given,
+        q.do,
+        q.likelihood,
+        scenario=q.scenario.id if q.scenario is not None else None,
+        description=q.scenario.description if q.scenario is not None else None,
+        own_numbers=q.scenario.sets if q.scenario is not None else (),
+        scale=scale,
+        max_table=max_table,
+        targets=q.targets if q.targets else None,
+        baseline=before,
+        baseline_name=baseline_name,
+        focus=focus,
+        depth=depth,
+    )
+
+
+def _neighbourhood(
+    model: Model, focus: str | None, depth: int
+) -> tuple[list[str], dict[str, tuple[int, int]]]:
+    """The nodes a picture draws (file order), and for each drawn node how many of its
+    parents and children are left out. Without ``focus``, every node.
+
+    With it: the node, its parents up to ``depth`` generations up and its children up
+    to ``depth`` generations down (not their other parents: ask for a wider picture
+    by focusing there)."""
+    from riskchain.errors import UsageError
+
+    if focus is None:
+        return list(model.nodes), {}
+    if depth < 0:
+        raise UsageError(f"--depth: a number of steps, 0 or more, got {depth}")
+    try:
+        model.compiled.node(focus)
+    except UsageError as exc:  # an unknown node, with a "did you mean"
+        raise UsageError(f"--focus: {exc}") from None
+    spec = model.spec.nodes
+    children: dict[str, list[str]] = {n: [] for n in model.nodes}
+    for n in model.nodes:
+        for p in spec[n].parents:
+            children[p].append(n)
+    keep = {focus}
+    for step in (lambda n: spec[n].parents, lambda n: children[n]):
+        ring = {focus}
+        for _ in range(depth):
+            ring = {m for n in ring for m in step(n)} - keep
+            keep |= ring
+    shown = [n for n in model.nodes if n in keep]
+    hidden = {
+        n: (
+            sum(p not in keep for p in spec[n].parents),
+            sum(c not in keep for c in children[n]),
+        )
+        for n in shown
+    }
+    return shown, hidden
 
 
 # ----------------------------------------------------------------------------- layout
@@ -711,13 +883,30 @@ def _box_parts(node: NodeView) -> tuple[tuple[float, float], list[str], float, f
     label_w = max(text_width(line, LABEL_PX, bold=True) for line in lines)
     state_w = min(max(text_width(s, ROW_PX) for s in node.states), STATE_MAX_W)
     pct_w = max(text_width(pct(p), ROW_PX) for p in node.probs)
-    row_w = state_w + COL_GAP + BAR_W + COL_GAP + pct_w
+    row_w = state_w + COL_GAP + BAR_W + COL_GAP + pct_w + _change_width(node)
     id_w = _id_line_width(node)
     word_w = text_width(node.word, WORD_PX) if node.word else 0.0
-    w = max(MIN_BOX_W, 2 * PAD + max(label_w, row_w, id_w, word_w))
+    hidden = _hidden_text(node)
+    hidden_w = text_width(hidden, WORD_PX) if hidden else 0.0
+    w = max(MIN_BOX_W, 2 * PAD + max(label_w, row_w, id_w, word_w, hidden_w))
     h = PAD + LINE_H * len(lines) + (ID_H if _has_id_line(node) else 0.0) + 3
     h += ROW_H * len(node.states) + (WORD_H if node.word else 0.0) + PAD - 2
+    h += WORD_H if hidden else 0.0
     return (round(w, 1), round(h, 1)), lines, state_w, pct_w
+
+
+def _change_width(node: NodeView) -> float:
+    """The column of changes against the baseline (with the gap before it), or 0."""
+    changes = node.changes()
+    return COL_GAP + max(text_width(c, CHANGE_PX, bold=True) for c in changes) if changes else 0.0
+
+
+def _hidden_text(node: NodeView) -> str:
+    """``2 causes and 1 effect not drawn`` for a node at the edge of a focus picture."""
+    parents, children = node.hidden
+    parts = [f"{parents} cause{'s' * (parents != 1)}"] if parents else []
+    parts += [f"{children} effect{'s' * (children != 1)}"] if children else []
+    return " and ".join(parts) + " not drawn" if parts else ""
 
 
 def _has_id_line(node: NodeView) -> bool:
@@ -737,12 +926,15 @@ def _id_line_width(node: NodeView) -> float:
 
 
 def _tag(x: float, y: float, tag: str) -> list[Any]:
-    """A tag: white words on ink (observed) or vermilion (forced), ink on white (soft
-    evidence), grey on light grey (the scenario's numbers). ``(x, y)``: top left."""
+    """A tag: blue on white (target), white words on ink (observed) or vermilion
+    (forced), ink on white (soft evidence), grey on light grey (the scenario's
+    numbers). ``(x, y)``: top left."""
     w = _tag_width(tag)
     fill, stroke, colour = {
+        TARGET_TAG: ("#ffffff", BAR, BAR),
+        FOCUS_TAG: (style.tint(BAR, 0.18), None, style.INK),
         TAGS[OBSERVED]: (style.INK, None, "#ffffff"),
-        TAGS[FORCED]: (CUT, None, "#ffffff"),
+        TAGS[FORCED]: (style.EDGE_INK, None, "#ffffff"),  # white text needs the darker shade
         TAGS[SOFT]: ("#ffffff", style.INK, style.INK),
         OWN_TAG: (OWN_FILL, None, style.SOFT_INK),
     }[tag]
@@ -781,7 +973,9 @@ def _node_shapes(node: NodeView, box: Box, dx: float, dy: float) -> _Group:
             tx -= 4
     cy += 3
     bar_x = x + PAD + state_w + COL_GAP
-    for s, p in zip(node.states, node.probs):
+    changes = node.changes()
+    pct_right = x + box.w - PAD - _change_width(node)
+    for k, (s, p) in enumerate(zip(node.states, node.probs)):
         cy += ROW_H
         base = cy - 3.5
         items.append(_Text(x + PAD, base, _shorten(s, STATE_MAX_W, ROW_PX), ROW_PX, style.SOFT_INK))
@@ -789,20 +983,37 @@ def _node_shapes(node: NodeView, box: Box, dx: float, dy: float) -> _Group:
         if p > 0:
             # a sliver stays visible for a tiny probability
             items.append(_Rect(bar_x, base - BAR_H + 1, max(BAR_W * p, 0.8), BAR_H, BAR))
-        items.append(_Text(x + box.w - PAD, base, pct(p), ROW_PX, style.INK, anchor="end"))
+        items.append(_Text(pct_right, base, pct(p), ROW_PX, style.INK, anchor="end"))
+        if changes:
+            # the baseline's probability: a tick across the bar; the change beside it
+            tx = bar_x + BAR_W * node.baseline[k]  # type: ignore[index]
+            items.append(_Path((("M", tx, base - BAR_H - 1), ("L", tx, base + 2)), BASE_TICK, 1.6))
+            quiet = changes[k].startswith("±")
+            colour = style.QUIET_INK if quiet else style.INK
+            items.append(_Text(x + box.w - PAD, base, changes[k], CHANGE_PX, colour,
+                               bold=not quiet, anchor="end"))  # fmt: skip
     if node.word:
         cy += WORD_H
         items.append(_Text(x + PAD, cy - 3, node.word, WORD_PX, style.SOFT_INK, italic=True))
+    hidden = _hidden_text(node)
+    if hidden:
+        cy += WORD_H
+        items.append(_Text(x + PAD, cy - 3, hidden, WORD_PX, style.QUIET_INK, italic=True))
     attrs = {"class": "node", "data-node": node.id}
     if node.finding:
         attrs["data-finding"] = node.finding
         attrs["data-state"] = node.state or ""
     if node.own_numbers:
         attrs["data-own-numbers"] = "yes"
+    if node.target:
+        attrs["data-target"] = "yes"
     tip = f"{node.label} ({node.id})"
     if node.finding in (OBSERVED, FORCED):
         tip += f" — {TAGS[node.finding]}: {node.state}"
-    tip += "\n" + "\n".join(f"{s}: {pct(p)}" for s, p in zip(node.states, node.probs))
+    rows = [f"{s}: {pct(p)}" for s, p in zip(node.states, node.probs)]
+    if changes:
+        rows = [f"{r} ({c} against the baseline)" for r, c in zip(rows, changes)]
+    tip += "\n" + "\n".join(rows)
     return _Group(attrs, items, tip)
 
 
@@ -860,6 +1071,14 @@ def _legend_items(view: GraphView) -> list[tuple[str, str]]:
     if any(n.word for n in view.nodes):
         name = SCALE_NAMES.get(view.scale, view.scale)
         out.append(("word", f"the {name} estimative word for a two-state node's outcome"))
+    if view.focus is not None:
+        out.append(("focus", "the node the picture is drawn around (--focus)"))
+    if any(n.target for n in view.nodes):
+        out.append(("target", "a target: an outcome the model or scenario file asks about"))
+    if view.baseline is not None:
+        out.append(
+            ("baseline", f"the baseline '{view.baseline}': its probability, and the change from it")
+        )
     return out
 
 
@@ -885,14 +1104,26 @@ def _legend(view: GraphView, x0: float, y0: float, width: float) -> tuple[list[A
                 _Path((("M", 28, 0.5), ("L", 37, -8.5)), CUT, 2.2),
             ]
             w = 36.0
+        elif mark == "baseline":
+            shapes = [
+                _Rect(0, -BAR_H + 1, 40, BAR_H, TRACK),
+                _Rect(0, -BAR_H + 1, 26, BAR_H, BAR),
+                _Path((("M", 18, -BAR_H - 1), ("L", 18, 2)), BASE_TICK, 1.6),
+                _Text(44, 0, "+8.0 pp", CHANGE_PX, style.INK, bold=True),
+            ]
+            w = 44 + text_width("+8.0 pp", CHANGE_PX, bold=True)
         elif mark == "word":
             sample = "yes: likely"
             shapes = [_Text(0, 0, sample, WORD_PX, style.SOFT_INK, italic=True)]
             w = text_width(sample, WORD_PX)
         else:
-            tag = {"observed": TAGS[OBSERVED], "forced": TAGS[FORCED], "soft": TAGS[SOFT]}.get(
-                mark, OWN_TAG
-            )
+            tag = {
+                "observed": TAGS[OBSERVED],
+                "forced": TAGS[FORCED],
+                "soft": TAGS[SOFT],
+                "target": TARGET_TAG,
+                "focus": FOCUS_TAG,
+            }.get(mark, OWN_TAG)
             shapes, w = _tag(0, -9.0, tag), _tag_width(tag)
         full = w + 6 + text_width(text, LEGEND_PX)
         if x > x0 and x + full > x0 + width:
@@ -934,6 +1165,21 @@ def _findings_text(view: GraphView) -> list[str]:
     return [*lines, last]
 
 
+def _focus_text(view: GraphView) -> str:
+    """What a focus picture shows, and what it leaves out."""
+    steps = "1 step" if view.depth == 1 else f"{view.depth} steps"
+    shown = f"{len(view.nodes)} of {view.total} nodes"
+    text = (
+        f"Focus on {view.focus}: its causes and effects up to {steps} ({shown}; "
+        "probabilities from the whole network)."
+    )
+    if view.left_out:
+        names = ", ".join(view.left_out[:8])
+        more = f" and {len(view.left_out) - 8} more" if len(view.left_out) > 8 else ""
+        text += f" Left out: {names}{more}."
+    return text
+
+
 def _header(view: GraphView, width: float) -> tuple[list[Any], float]:
     """Title, the question (scenario and findings, with 'none' said), horizon, legend."""
     items: list[Any] = []
@@ -949,6 +1195,17 @@ def _header(view: GraphView, width: float) -> tuple[list[Any], float]:
     else:
         head = "No scenario: the model file's numbers, with the findings below"
     lines = [(head, True)] + [(t, False) for t in _findings_text(view)]
+    if view.baseline is not None:
+        lines.append(
+            (
+                f"Changes against the baseline scenario '{view.baseline}': beside each "
+                "percentage, in percentage points; the tick across each bar marks the "
+                "baseline's probability.",
+                False,
+            )
+        )
+    if view.focus is not None:
+        lines.append((_focus_text(view), False))
     for text, strong in lines:
         for k, line in enumerate(wrap(text, width, SUB_PX, bold=strong)):
             y += SUB_PX + 5 if k == 0 else SUB_PX + 3
@@ -1155,12 +1412,13 @@ def _dot_label(node: NodeView) -> str:
     sub = " · ".join([node.id] + [t for t in node.tags()])
     if node.finding in (OBSERVED, FORCED):
         sub += f" = {node.state}"
+    changes = node.changes() or ("",) * len(node.states)
     cells.append(
         f'<TR><TD COLSPAN="3" ALIGN="LEFT"><FONT POINT-SIZE="8" COLOR="{style.QUIET_INK}">'
         f"{_html(sub)}</FONT></TD></TR>"
     )
     full = 60
-    for s, p in zip(node.states, node.probs):
+    for s, p, change in zip(node.states, node.probs, changes):
         filled = round(full * p)
         bar = ""
         if filled:
@@ -1172,7 +1430,9 @@ def _dot_label(node: NodeView) -> str:
         cells.append(
             f'<TR><TD ALIGN="LEFT">{_html(s)}</TD><TD><TABLE BORDER="0" CELLBORDER="0" '
             f'CELLSPACING="0" CELLPADDING="0"><TR>{bar}</TR></TABLE></TD>'
-            f'<TD ALIGN="RIGHT">{_html(pct(p))}</TD></TR>'
+            f'<TD ALIGN="RIGHT">{_html(pct(p))}'
+            + (f" <B>{_html(change)}</B>" if change else "")
+            + "</TD></TR>"
         )
     if node.word:
         cells.append(f'<TR><TD COLSPAN="3" ALIGN="LEFT"><I>{_html(node.word)}</I></TD></TR>')
@@ -1193,7 +1453,10 @@ def render_dot(view: GraphView) -> str:
     """The same graph as Graphviz DOT text (``dot -Tsvg``): HTML-like labels with a bar
     per state, observed and forced nodes marked, cut arrows dashed and labelled."""
     head = view.title if view.scenario is None else f"{view.title} — scenario {view.scenario}"
-    sub = "<BR/>".join(_html(line) for line in _findings_text(view))
+    extra = [_focus_text(view)] if view.focus is not None else []
+    if view.baseline is not None:
+        extra.append(f"changes in percentage points against the baseline '{view.baseline}'")
+    sub = "<BR/>".join(_html(line) for line in [*_findings_text(view), *extra])
     out = [
         f"// riskchain graph of model {view.model}: causes above effects",
         f"digraph {_dot_id(view.model)} {{",

@@ -10,42 +10,75 @@ list for the main target; the explanation; notes on method.
 
 from __future__ import annotations
 
+import base64
 import html
 import re
 
 from riskchain.analysis.report import Report
+from riskchain.analysis.risktable import draw_summary
 from riskchain.report.explain import render_explain
-from riskchain.report.risktable import notes_html, risk_table_html, scenarios_html
-from riskchain.report.text import pct, pct_in_band
+from riskchain.report.risktable import RISK_CSS, notes_html, risk_table_html, scenarios_html
+from riskchain.report.text import pct, pct_in_band, spans
 from riskchain.scales import format_range
 
 _CSS = """
 body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#1a1a1a;
-  margin:0 auto;max-width:1180px;padding:1.5rem 2rem;line-height:1.45}
+  margin:0 auto;max-width:1100px;padding:1.5rem 2rem;line-height:1.45}
 h1{font-size:1.6rem;margin-bottom:.2rem} h2{margin-top:2.2rem;border-bottom:1px solid #bbb}
 h3{margin-top:1.4rem}
 .meta{color:#444;margin:.15rem 0}
-.wide{overflow-x:auto} .wide table{font-size:.78rem} .wide td:first-child{min-width:11rem}
-table{border-collapse:collapse;font-size:.86rem;margin:.6rem 0}
+table{border-collapse:collapse;font-size:.86rem;margin:.6rem 0;max-width:100%}
+caption{caption-side:top;text-align:left;font-weight:600;padding:.3rem 0}
 th,td{border:1px solid #999;padding:.22rem .45rem;vertical-align:top}
 th{background:#eee}
 td.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
 td.na{color:#666;font-style:italic}
-figure{margin:1rem 0} figure svg{max-width:100%;height:auto}
+figure{margin:1rem 0}
+.fig{overflow-x:auto}
+.fig svg{display:block;width:100%;height:auto}
 figcaption{color:#444;font-size:.85rem}
-code{background:#f2f2f2;padding:0 .2em;border-radius:3px;font-size:.9em}
+code{background:#f2f2f2;padding:0 .2em;border-radius:3px;font-size:.9em;overflow-wrap:anywhere}
 .box{border-left:4px solid #0072B2;padding:.2rem 1rem;background:#f7f9fb}
-.warn{border-left-color:#8b0000}
+.bluf{border:2px solid #0072B2;border-radius:4px;padding:.4rem 1.2rem .6rem;margin:1rem 0;
+  background:#f7f9fb}
+.bluf h2{margin-top:.4rem;border:0;font-size:1.2rem}
+.bluf dl{display:grid;grid-template-columns:max-content 1fr;gap:.25rem 1rem;margin:.4rem 0}
+.bluf dt{font-weight:600;margin:0} .bluf dd{margin:0}
 dt{margin-top:.5rem}
-@media print{body{max-width:none} h2{page-break-after:avoid} figure{page-break-inside:avoid}}
+@media (max-width:640px){
+  body{padding:1rem}
+  .bluf dl{grid-template-columns:1fr} .bluf dd{margin-bottom:.3rem}
+  table{font-size:.8rem} th,td{padding:.15rem .3rem;overflow-wrap:anywhere}
+  td.num{white-space:normal}
+}
+@page{size:A4 landscape;margin:12mm}
+@media print{
+  body{max-width:none;padding:0;font-size:10pt}
+  h2{break-after:avoid} figure,.bluf,tr{break-inside:avoid}
+  .fig{overflow:visible}
+  .fig svg{min-width:0 !important;max-height:150mm}
+  dt{break-after:avoid} dd{break-inside:avoid} table:not(.risk){break-inside:avoid}
+  a.full{display:none}
+  .bluf{print-color-adjust:exact;-webkit-print-color-adjust:exact}
+}
 """
 
+# a chart is not shown narrower than this share of its drawn size (its text would be too
+# small to read); below it, the chart scrolls sideways within its own box, not the page
+MIN_SCALE = 0.6
 
-def render_report(report: Report, samples_note: str | None = None) -> str:
-    """The report as one HTML document (a string), pictures inlined as SVG."""
+
+def render_report(report: Report) -> str:
+    """The report as one HTML document (a string), pictures inlined as SVG.
+
+    It opens with the bottom line (the key judgment, its word and range, its interval,
+    and the finding and number it rests on most), prints the draws' seed once, and
+    gives every chart a text alternative and a link to its full-size SVG.
+    """
+    from riskchain.report.charts import plot_scenarios
     from riskchain.report.graph import graph_view
     from riskchain.report.graph import render_svg as graph_svg
-    from riskchain.report.plot import plot_tornado, plot_uncertainty
+    from riskchain.report.plot import plot_tornado
 
     e = html.escape
     run, spec = report.run, report.run.model.spec
@@ -55,68 +88,51 @@ def render_report(report: Report, samples_note: str | None = None) -> str:
         '<html lang="en"><head><meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
         f"<title>{e(title)}</title>",
-        f"<style>{_CSS}</style></head><body>",
+        f"<style>{_CSS}{RISK_CSS}</style></head><body>",
         f"<h1>{e(title)}</h1>",
         f'<p class="meta">Model: {e(spec.title)} (<code>{e(spec.id)}</code>) · horizon: '
         f"{e(spec.horizon or 'not stated')}</p>",
         f'<p class="meta">Produced {report.table.produced.isoformat()} with riskchain from '
         f"<code>{e(str(run.file.path))}</code> · baseline scenario: <code>{e(run.baseline)}</code>"
         f" · estimative scale: {e(report.scale.title)}</p>",
+    ]
+    d = draw_summary(run)
+    if d is not None:
+        parts.append(
+            f'<p class="meta">Intervals: the central {d.level * 100:g}% of {d.samples} parameter '
+            f"draws, the same in every section; <code>--seed {d.seed}</code> draws them again.</p>"
+        )
+    parts.append(_bluf(report))
+    parts.append(
         "<p class=\"box\">The probabilities are the model's: they follow from the analyst's "
         "numbers, which are illustrative judgments, each documented in the model file. Words "
-        "for probabilities are always given with their ranges.</p>",
-    ]
-    if spec.description:
-        parts.append(f"<p>{e(' '.join(spec.description.split()))}</p>")
-    if spec.sources:
-        parts.append("<h3>Sources</h3><ul>")
-        for sid, src in spec.sources.items():
-            extra = ", ".join(e(x) for x in (src.publisher, src.date) if x)
-            link = f' <a href="{e(src.url)}">{e(src.url)}</a>' if src.url else ""
-            parts.append(
-                f"<li>[{e(sid)}] {e(src.title)}" + (f" ({extra})" if extra else "") + f"{link}</li>"
-            )
-        parts.append("</ul>")
+        "for probabilities are always given with their ranges.</p>"
+    )
+    parts += [f"<p>{e(x)}</p>" for x in _paragraphs(spec.description)]
 
     parts += ["<h2>1. Scenarios</h2>", scenarios_html(run)]
     parts += [
         "<h2>2. Risk table</h2>",
-        f'<div class="wide">{risk_table_html(report.table)}</div>',
+        risk_table_html(report.table),
         "<h3>How to read it</h3>",
-        notes_html(report.table),
+        notes_html(report.table, seed=False),
     ]
 
     parts.append("<h2>3. Each outcome across the scenarios</h2>")
-    kept = [r for r in run.results if r.uncertainty is not None]
-    if kept:
-        svg = plot_uncertainty(
-            [(r.id, r.uncertainty) for r in kept],
-            run.targets,
-            run.model,
-            report.scale,
-            "svg",
-            findings=[
-                {
-                    **dict.fromkeys(r.scenario.given, "observed"),
-                    **dict.fromkeys(r.scenario.do, "forced"),
-                }
-                for r in kept
-            ],
-            points=[r.posteriors for r in kept],
+    drawn = report.table.draws is not None
+    parts.append(
+        _figure(
+            plot_scenarios(report.table, "svg", title=False),
+            "Figure 1. One panel per outcome, one dot per scenario at the numbers as written"
+            + ("; the bar is its interval" if drawn else "")
+            + f"; dotted line: the baseline '{run.baseline}'; a diamond: an outcome the scenario "
+            "observed or forced. The background shades the estimative terms' bands."
+            + ("" if drawn else " Run with --samples N to see how sure each is."),
+            f"Chart of each of the {len(report.table.rows)} outcomes' probability under each of "
+            f"the {len(run.results)} scenarios; the same numbers as the risk table.",
+            f"{spec.id}-outcomes.svg",
         )
-        caption = (
-            "Each band is one scenario's probability across the parameter draws; the thick "
-            "bar is the central interval, the tick the answer at the numbers as written."
-        )
-    else:
-        from riskchain.report.charts import plot_scenarios
-
-        svg = plot_scenarios(report.table, "svg")
-        caption = (
-            "Each dot is one scenario's probability at the numbers as written (run with "
-            "--samples N to see how sure each is)."
-        )
-    parts.append(_figure(svg, caption))
+    )
 
     parts.append(f"<h2>4. The network under the baseline scenario '{e(run.baseline)}'</h2>")
     q = report.baseline_question
@@ -136,45 +152,167 @@ def render_report(report: Report, samples_note: str | None = None) -> str:
     parts.append(
         _figure(
             graph.encode() if isinstance(graph, str) else graph,
-            "Causes above effects; each node shows its states' probabilities under the baseline. "
-            "Observed and forced nodes are marked; arrows into a forced node are drawn cut.",
+            "Figure 2. Causes above effects; each node shows its states' probabilities under "
+            "the baseline. Observed and forced nodes are marked; arrows into a forced node are "
+            "drawn cut.",
+            f"Network of the model's {len(report.baseline_model.compiled)} nodes under the "
+            f"baseline '{run.baseline}', each with its states' probabilities.",
+            f"{spec.id}-network.svg",
         )
     )
 
     target_text = f"P({report.target} = {report.state})"
-    parts.append(f"<h2>5. What {e(target_text)} rests on</h2>")
-    parts.append(
-        _figure(
-            plot_tornado(report.sensitivity, 10, "svg"),
-            "Each bar: how far the probability moves when one of the analyst's numbers moves "
-            "over its plausible range, the others held.",
+    parts.append("<h2>5. The numbers the judgment rests on, and what to watch</h2>")
+    if report.sensitivity.analyst:
+        parts.append(
+            _figure(
+                plot_tornado(report.sensitivity, 10, "svg"),
+                "Figure 3. The tornado chart of the key judgment (its notes are drawn with it).",
+                f"Tornado chart: how far {target_text} moves when each of the analyst's numbers "
+                "moves over its plausible range, the ten that move it most.",
+                f"{spec.id}-tornado.svg",
+            )
         )
-    )
+    else:
+        parts.append(f"<p>No number as written can change {e(target_text)}.</p>")
     parts.append("<h3>Indicators to watch</h3>")
     parts.append(_watch_table(report))
 
     parts.append("<h2>6. The judgment explained</h2>")
-    parts.append(markdown_to_html(render_explain(report.explanation, "md"), shift=1))
+    md = render_explain(report.explanation, "md", mpe_shown=None, seed=False)
+    parts.append(markdown_to_html(md, shift=1))
 
     parts.append("<h2>7. Method</h2>")
-    parts.append(_method(report, samples_note))
+    parts.append(_method(report))
+    parts += _sources(report)
     parts.append("</body></html>")
     return "\n".join(parts) + "\n"
 
 
-def _figure(svg: bytes, caption: str) -> str:
+def _paragraphs(text: str | None) -> list[str]:
+    """A description's paragraphs (blank lines part them), each on one line."""
+    if not text:
+        return []
+    return [" ".join(p.split()) for p in re.split(r"\n\s*\n", text) if p.strip()]
+
+
+def _bluf(report: Report) -> str:
+    """The bottom line up front: judgment, word and range, interval, and the finding
+    and the number it rests on most."""
+    e = html.escape
+    res = report.explanation
+    spec = report.run.model.spec
+    band = res.scale.classify(res.p)
+    word = band.label() if band else "between two terms of the scale"
+    label = res.model.label(res.target)
+    rows = [
+        (
+            "Judgment",
+            f"{e(label)} is <code>{e(res.state)}</code>: <b>{e(word)}</b>, "
+            f"P = <b>{e(pct_in_band(res.p, band.output_range() if band else None))}</b>, "
+            f"under the baseline scenario <code>{e(report.run.baseline)}</code>",
+        ),
+        ("Horizon", e(spec.horizon or "not stated")),
+    ]
+    u = res.uncertainty
+    if u is not None:
+        lo, hi = u.interval(res.target, res.state)
+        wide = spans(lo, hi, res.scale)
+        rows.append(
+            (
+                "Interval",
+                f"{e(pct(lo))} to {e(pct(hi))}, the central {u.level * 100:g}% of {u.samples} "
+                f"draws of the model's numbers" + (f"; it {e(wide)}" if wide else ""),
+            )
+        )
+    else:
+        rows.append(("Interval", "none: made at the numbers as written (add --samples N)"))
+    top = next((c for c in res.contributions if c.change is not None), None)
+    if top is not None:
+        what = f"{top.node}={top.value}" if top.kind == "observed" else f"{top.node} ({top.value})"
+        rows.append(
+            (
+                "Finding it rests on most",
+                f"<code>{e(what)}</code> ({e(top.kind)}): without it P would be "
+                f"{e(pct(top.p_without))}",  # type: ignore[arg-type]
+            )
+        )
+    elif not res.contributions:
+        rows.append(("Finding it rests on most", "none: nothing is observed"))
+    if res.sensitivity.analyst:
+        par = res.sensitivity.analyst[0]
+        written = f" (written <code>{e(par.written)}</code>)" if par.written else ""
+        lo_v, hi_v = par.interval
+        rows.append(
+            (
+                "Number it rests on most",
+                f"{e(par.name)} of <code>{e(par.node)}</code>{written}: over "
+                f"{lo_v:.3g}–{hi_v:.3g} it moves P from {e(pct(par.low))} to {e(pct(par.high))}",
+            )
+        )
+    if res.watch.indicators:
+        ind = res.watch.indicators[0]
+        rows.append(
+            (
+                "Watch first",
+                f"{e(ind.label)} (<code>{e(ind.node)}</code>): "
+                f"{ind.mutual_information:.3f} bits about the judgment",
+            )
+        )
+    body = "".join(f"<dt>{k}</dt><dd>{v}</dd>" for k, v in rows)
+    return (
+        '<section class="bluf" aria-labelledby="bluf"><h2 id="bluf">Bottom line up front</h2>'
+        f"<dl>{body}</dl></section>"
+    )
+
+
+def _figure(svg: bytes, caption: str, label: str, name: str) -> str:
+    """An inline SVG chart sized for the page (never wider than drawn, never narrower
+    than :data:`MIN_SCALE` of it), with a text alternative and a link to the full-size
+    SVG file (inside the page: nothing is fetched)."""
     text = svg.decode("utf-8")
     text = re.sub(r"^<\?xml[^>]*\?>\s*", "", text)
     text = re.sub(r"^<!DOCTYPE[^>]*>\s*", "", text)
-    return f"<figure>{text}<figcaption>{html.escape(caption)}</figcaption></figure>"
+    width = _svg_width(text)
+    style = (
+        f"max-width:{width:.0f}px;min-width:{min(width, 1000) * MIN_SCALE:.0f}px" if width else ""
+    )
+    text = re.sub(
+        r"<svg\b",
+        f'<svg role="img" aria-label="{html.escape(label)}" style="{style}"',
+        text,
+        count=1,
+    )
+    data = base64.b64encode(svg).decode("ascii")
+    link = (
+        f'<a class="full" download="{html.escape(name)}" '
+        f'href="data:image/svg+xml;base64,{data}">full-size SVG</a>'
+    )
+    return (
+        f'<figure><div class="fig">{text}</div>'
+        f"<figcaption>{html.escape(caption)} {link}</figcaption></figure>"
+    )
+
+
+def _svg_width(svg: str) -> float | None:
+    """The drawn width of an SVG in CSS pixels (``pt`` are 4/3 px), from its root."""
+    m = re.search(r'<svg\b[^>]*?\swidth="([\d.]+)(pt|px)?"', svg)
+    if not m:
+        return None
+    return float(m.group(1)) * (4 / 3 if m.group(2) == "pt" else 1)
 
 
 def _watch_table(report: Report) -> str:
     e = html.escape
     w = report.watch
+    if not w.indicators:
+        return "<p>No unobserved node carries information about the target.</p>"
     rows = [
-        "<table><thead><tr><th>indicator</th><th>information (bits)</th>"
-        "<th>expected change</th><th>if observed</th></tr></thead><tbody>"
+        "<table><caption>What observing each indicator would tell about "
+        f"{e(w.measure_subject)}</caption><thead><tr>"
+        '<th scope="col">indicator</th><th scope="col">information (bits)</th>'
+        f'<th scope="col">{e(w.measure_name)}</th><th scope="col">if observed</th>'
+        "</tr></thead><tbody>"
     ]
     for ind in w.indicators[:6]:
         outs = []
@@ -186,22 +324,23 @@ def _watch_table(report: Report) -> str:
                 f"{e(pct_in_band(o.p, None))}, {e(o.term or 'between terms')}"
             )
         rows.append(
-            f"<tr><td>{e(ind.label)} (<code>{e(ind.node)}</code>)</td>"
+            f'<tr><th scope="row" style="font-weight:normal;background:none;text-align:left">'
+            f"{e(ind.label)} (<code>{e(ind.node)}</code>)</th>"
             f'<td class="num">{ind.mutual_information:.3f}</td>'
             f'<td class="num">{ind.expected_change * 100:.1f} points</td>'
             f"<td>{'<br>'.join(outs)}</td></tr>"
         )
     rows.append("</tbody></table>")
-    if not w.indicators:
-        return "<p>No unobserved node carries information about the target.</p>"
+    rows.append(f'<p class="footnote">{e(w.measure_note)}</p>')
     return "\n".join(rows)
 
 
-def _method(report: Report, samples_note: str | None) -> str:
+def _method(report: Report) -> str:
     e = html.escape
     scale = report.scale
     terms = "".join(
-        f"<tr><td>{e(b.term)}</td><td class='num'>{e(format_range(*b.output_range()))}</td></tr>"
+        f'<tr><th scope="row" style="font-weight:normal;background:none;text-align:left">'
+        f"{e(b.term)}</th><td class='num'>{e(format_range(*b.output_range()))}</td></tr>"
         for b in scale.bands
     )
     items = [
@@ -218,8 +357,15 @@ def _method(report: Report, samples_note: str | None) -> str:
         "The most probable explanation is the single likeliest state of every unobserved node "
         "given the findings.",
     ]
-    if samples_note:
-        items.append(e(samples_note))
+    d = draw_summary(report.run)
+    if d is not None:
+        items.append(
+            e(
+                f"Intervals: the central {d.level * 100:g}% of {d.samples} parameter draws (the "
+                "seed is given at the top), each draw solved exactly; every scenario and the "
+                f"key judgment are answered on the same draws. Spread: {d.note}."
+            )
+        )
     else:
         items.append(
             "No intervals: this report was made at the numbers as written. "
@@ -229,9 +375,26 @@ def _method(report: Report, samples_note: str | None) -> str:
         "<ul>"
         + "".join(f"<li>{x}</li>" for x in items)
         + "</ul>"
-        + f"<h3>The {e(scale.title)} scale</h3><table><thead><tr><th>term</th><th>range</th>"
+        + f"<table><caption>The {e(scale.title)} scale</caption><thead><tr>"
+        + '<th scope="col">term</th><th scope="col">range</th>'
         + f"</tr></thead><tbody>{terms}</tbody></table>"
     )
+
+
+def _sources(report: Report) -> list[str]:
+    e = html.escape
+    spec = report.run.model.spec
+    if not spec.sources:
+        return []
+    parts = ["<h2>8. Sources</h2><ul>"]
+    for sid, src in spec.sources.items():
+        extra = ", ".join(e(x) for x in (src.publisher, src.date) if x)
+        link = f' <a href="{e(src.url)}">{e(src.url)}</a>' if src.url else ""
+        parts.append(
+            f"<li>[{e(sid)}] {e(src.title)}" + (f" ({extra})" if extra else "") + f"{link}</li>"
+        )
+    parts.append("</ul>")
+    return parts
 
 
 # ----------------------------------------------------------------------------- Markdown
@@ -267,7 +430,9 @@ def markdown_to_html(md: str, shift: int = 0) -> str:
                 block.append([c.strip() for c in lines[i].strip().strip("|").split("|")])
                 i += 1
             head, body = block[0], block[2:]
-            out.append("<table><thead><tr>" + "".join(f"<th>{_inline(c)}</th>" for c in head))
+            out.append(
+                "<table><thead><tr>" + "".join(f'<th scope="col">{_inline(c)}</th>' for c in head)
+            )
             out.append("</tr></thead><tbody>")
             for row in body:
                 out.append("<tr>" + "".join(f"<td>{_inline(c)}</td>" for c in row) + "</tr>")

@@ -43,6 +43,9 @@ _PANEL_W_IN = {1: 7.5, 2: 5.0, 3: 4.6}
 _HALF_HEIGHT = 0.42
 # Below this spread (in probability) the draws are one value: drawn as a point.
 _DEGENERATE = 1e-9
+# Draws within this of each other (one percentage point) would draw a violin no wider
+# than a hairline, which reads as a reference rule: drawn as a point with its interval.
+_NARROW = 0.01
 _RULER_IN = 0.12
 
 
@@ -55,6 +58,7 @@ def plot_uncertainty(
     *,
     findings: Sequence[Mapping[str, str]] | None = None,
     points: Sequence[Mapping[str, Mapping[str, float]] | None] | None = None,
+    every_state: bool = False,
 ) -> bytes:
     """Draw the distribution of each target outcome's probability across the draws.
 
@@ -79,6 +83,10 @@ def plot_uncertainty(
     points : sequence of mapping, optional
         Per item, the point answers ``{node: {state: p}}`` (the table's numbers),
         marked with a black tick; None for an item leaves it out.
+    every_state : bool
+        Draw a panel for every state of each target (as ``query`` lists them), not
+        only the outcomes a risk table reports; when False, the caption names the
+        states left out.
 
     Returns
     -------
@@ -95,7 +103,7 @@ def plot_uncertainty(
         raise ValueError(f"plot format must be png or svg, got {fmt!r}")
     if not items:
         raise ValueError("no draws to plot")
-    outcomes = _outcomes(targets, model)
+    outcomes = _outcomes(targets, model, every_state)
     if not outcomes:
         raise ValueError("no target outcomes to plot")
 
@@ -138,7 +146,7 @@ def plot_uncertainty(
             if k % ncols == 0:
                 ax.set_yticks(range(n_sc), [lab for lab, _ in items])
                 for tick, colour in zip(ax.get_yticklabels(), style.SERIES * 2):
-                    tick.set_color(style.text_colour(colour))
+                    tick.set_color(colour)
             else:
                 ax.tick_params(axis="y", labelleft=False)
             ax.tick_params(axis="y", length=0)
@@ -149,8 +157,10 @@ def plot_uncertainty(
 
         # where the spread comes from heads the picture: from --strength alone it is
         # an assumption, and a reader must not take it for the analyst's judgment
+        # the seed is in the caption, where it is needed to repeat the run: a title
+        # is read, and a 19-digit number there says nothing
         head = [
-            f"How sure is each probability? {first.samples} parameter draws, seed {first.seed}, "
+            f"How sure is each probability? {first.samples} parameter draws, "
             f"central {first.level * 100:g}% intervals",
             *(f"Spread: {note}" for note in _notes(items)),
         ]
@@ -163,7 +173,7 @@ def plot_uncertainty(
             color=style.ALERT_INK if any(unc.strength_only for _, unc in items) else "black",
         )
         caption = fig.supxlabel(
-            _caption(items, model, scale, width, points is not None),
+            _caption(items, model, scale, width, points is not None, _left_out(targets, model, outcomes)),
             x=0.01,
             ha="left",
             fontsize=style.NOTE_SIZE,
@@ -173,16 +183,38 @@ def plot_uncertainty(
         return style.save(fig, fmt, [title, caption])
 
 
-def _outcomes(targets: Sequence[str], model: Model) -> list[tuple[str, str, str]]:
-    """``(node, state, label)`` of every reported outcome, labelled as the risk table does."""
+def _outcomes(
+    targets: Sequence[str], model: Model, every_state: bool = False
+) -> list[tuple[str, str, str]]:
+    """``(node, state, label)`` of every reported outcome, labelled as the risk table does
+    (``every_state``: of every state of each target)."""
     out = []
     for node in dict.fromkeys(targets):
         spec = model.spec.nodes[node]
-        states = spec.outcome_states()
+        # a two-state node's other state is the complement: one panel says it all
+        states = spec.states if every_state and len(spec.states) > 2 else spec.outcome_states()
         for state in states:
             plain = len(states) == 1 and len(spec.states) == 2
             out.append((node, state, spec.label if plain else f"{spec.label}: {state}"))
     return out
+
+
+def _left_out(
+    targets: Sequence[str], model: Model, outcomes: Sequence[tuple[str, str, str]]
+) -> list[str]:
+    """One line per target with more than two states some of which are not drawn."""
+    drawn = {(node, state) for node, state, _ in outcomes}
+    lines = []
+    for node in dict.fromkeys(targets):
+        spec = model.spec.nodes[node]
+        gone = [s for s in spec.states if (node, s) not in drawn]
+        if gone and len(spec.states) > 2:
+            shown = [s for s in spec.states if (node, s) in drawn]
+            lines.append(
+                f"{spec.label}: drawn for {', '.join(shown)} (the outcomes the risk table "
+                f"reports); not drawn: {', '.join(gone)}."
+            )
+    return lines
 
 
 def _band(
@@ -223,10 +255,12 @@ def _band(
         )
         return
     lo_v, hi_v = float(col.min()), float(col.max())
-    if hi_v - lo_v <= _DEGENERATE:
-        # one value in every draw (observed, forced, or nothing uncertain upstream)
+    if hi_v - lo_v < _NARROW:
+        # one value in every draw (observed, forced, or nothing uncertain upstream), or
+        # so nearly one that a violin would be a hairline: a point, its value written
+        at = float(np.median(col))
         ax.plot(
-            [lo_v],
+            [at],
             [y],
             marker="D",
             ms=6,
@@ -236,12 +270,18 @@ def _band(
             zorder=4,
             clip_on=False,
         )
-        value = format_pct(lo_v)
-        text = f"{finding}: {value}%" if finding else f"{value}% in every draw"
-        right = lo_v < 0.7
+        value = format_pct(at, 1 if hi_v - lo_v > _DEGENERATE else 0)
+        if hi_v - lo_v <= _DEGENERATE:
+            text = f"{finding}: {value}%" if finding else f"{value}% in every draw"
+        else:
+            lo, hi = (format_pct(v, 1) for v in unc.interval(node, state))
+            text = f"{value}%, interval {lo}–{hi}%" if lo != hi else f"{value}%, spread under 0.1 point"
+        if point is not None:
+            marks["points"].append((point, y))
+        right = at < 0.7
         ax.annotate(
             text,
-            (lo_v, y),
+            (at, y),
             xytext=(7 if right else -7, 0),
             textcoords="offset points",
             ha="left" if right else "right",
@@ -311,6 +351,7 @@ def _caption(
     scale: Scale,
     width_in: float,
     points: bool,
+    left_out: Sequence[str] = (),
 ) -> str:
     first = items[0][1]
     pct = f"{first.level * 100:g}%"
@@ -324,8 +365,10 @@ def _caption(
             if points
             else "."
         )
-        + " A diamond is an answer that is the same in every draw.",
+        + " A diamond is an answer whose draws all lie within a point of each other "
+        "(its value and interval are written beside it).",
         f"Background: the {scale.title} bands, with their words.",
+        *left_out,
     ]
     if any(unc.strength_only for _, unc in items):
         lines.append(
@@ -346,14 +389,22 @@ def _caption(
 # ----------------------------------------------------------------------------- the tornado
 
 _TORNADO_W_IN = 11.0
-_ROW_IN = 0.5  # one bar with up to three lines of label
-_BAR = 0.62  # a bar's thickness, as a fraction of its row
-_LABEL_CHARS = 56  # the second line of a bar's label wraps here
+_ROW_IN = 0.5  # the least height of a row (a bar and its label), in inches
+_BAR_IN = 0.3  # a bar's thickness
+_ROW_PAD_PT = 7.0  # between one row's label block and the next
+_LEADING = 1.35  # a label line's height, in units of its font size: descenders clear
+_LABEL_CHARS = 50  # a bar's label wraps here
+_DETAIL_SIZE = 7.0  # the id and the number under a bar's label (ids small)
 _CHAR_IN = 0.062  # about one character of 7.5 pt text, in inches
-_NOW_ROOM = 0.45  # rows below the last bar, for the label of the line at P(target) now
+_NOW_ROOM_IN = 0.25  # below the last bar, for the label of the line at P(target) now
 
 
-def plot_tornado(res: SensitivityResult, top: int = 10, fmt: str = "png") -> bytes:
+def plot_tornado(
+    res: SensitivityResult,
+    top: int = 10,
+    fmt: str = "png",
+    labels: Mapping[str, str] | None = None,
+) -> bytes:
     """Draw the tornado chart of the numbers P(target) rests on most.
 
     One horizontal bar per number the analyst wrote (the ``top`` of
@@ -373,6 +424,9 @@ def plot_tornado(res: SensitivityResult, top: int = 10, fmt: str = "png") -> byt
         How many numbers to draw, at most.
     fmt : {"png", "svg"}
         Output format.
+    labels : mapping of str to str, optional
+        Node labels (``Model.label``): the title and each bar name the node by its
+        label, with the id in small print beside the number; without them, by id.
 
     Returns
     -------
@@ -393,117 +447,130 @@ def plot_tornado(res: SensitivityResult, top: int = 10, fmt: str = "png") -> byt
     if not pars:
         raise ValueError("no numbers to plot: none of the model's numbers can change P(target)")
 
+    with style.context():
+        fig, texts = _tornado_figure(res, pars, labels or {})
+        return style.save(fig, fmt, texts)
+
+
+def _tornado_figure(
+    res: SensitivityResult, pars: Sequence[Parameter], names: Mapping[str, str]
+) -> tuple[Any, list[Any]]:
+    """The tornado chart's figure, laid out, and its figure-level texts (inside
+    :func:`style.context`)."""
     from matplotlib.figure import Figure
     from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
     from matplotlib.transforms import offset_copy
 
-    n = len(pars)
     band = res.scale.classify(res.p)
     edges = [e for e in _term_edges(res.scale, res.p) if 0.0 < e < 1.0]
     ends = [_end_labels(par, res, band) for par in pars]
-    labels = [_tornado_label(par) for par in pars]
-    longest = max(len(x) for node, details in labels for x in (node, *details.split("\n")))
+    labels = [_tornado_label(par, names) for par in pars]
+    longest = max(len(x) for head, details in labels for x in (*head, *details))
     axis_in = _TORNADO_W_IN - min(3.8, 0.3 + _CHAR_IN * longest) - 0.5
     lim, shown_edges = _tornado_limits(res, pars, ends, edges, axis_in)
-    height = 2.2 + n * _ROW_IN + 2.1
+    # each row as tall as its label block: the lines of one label never reach the next
+    rows_in = [max(_ROW_IN, (_block_pt(head, details) + _ROW_PAD_PT) / 72) for head, details in labels]
+    ys = np.cumsum(rows_in) - np.asarray(rows_in) / 2  # each bar's centre, inches from the top
+    bars_in = float(sum(rows_in))
+    height = 2.2 + bars_in + _NOW_ROOM_IN + 2.1
     what = f"P({res.target} = {res.state})"
+    target = names.get(res.target, res.target)
+    named = target if res.state.lower() == "yes" else f"{target}: {res.state}"
 
-    with style.context():
-        fig = Figure(figsize=(_TORNADO_W_IN, height), dpi=style.DPI, layout="constrained")
-        grid = fig.add_gridspec(2, 1, height_ratios=[0.22, n * _ROW_IN])
-        ruler = fig.add_subplot(grid[0])
-        ax = fig.add_subplot(grid[1], sharex=ruler)
-        _term_ruler(ruler, res.scale, band, lim, axis_in)
-        ruler.set_title(
-            _tornado_subtitle(res, band, int(axis_in * 12.5)),
-            loc="left",
-            fontsize=style.BODY_SIZE,
-            color=style.SOFT_INK,
-            pad=8,
-        )
+    fig = Figure(figsize=(_TORNADO_W_IN, height), dpi=style.DPI, layout="constrained")
+    grid = fig.add_gridspec(2, 1, height_ratios=[0.22, bars_in + _NOW_ROOM_IN])
+    ruler = fig.add_subplot(grid[0])
+    ax = fig.add_subplot(grid[1], sharex=ruler)
+    _term_ruler(ruler, res.scale, band, lim, axis_in)
+    ruler.set_title(
+        _tornado_subtitle(res, band, int(axis_in * 12.5)),
+        loc="left",
+        fontsize=style.BODY_SIZE,
+        color=style.SOFT_INK,
+        pad=8,
+    )
 
-        style.shade_bands(ax, res.scale)
-        for axes in (ruler, ax):
-            # the current term's edges: crossing one changes the word for P(target)
-            axes.vlines(
-                shown_edges, 0, 1, transform=axes.get_xaxis_transform(), colors=style.EDGE,
-                linestyles=(0, (4, 2.5)), lw=1.3, zorder=1.5,
-            )  # fmt: skip
-        if res.threshold is not None:
-            ax.axvline(res.threshold, color=style.INK, ls=(0, (1, 1.5)), lw=1.4, zorder=1.6)
-        ys = np.arange(n)
-        lows = np.array([par.low for par in pars])
-        highs = np.array([par.high for par in pars])
-        # each half bar from P(target) now to P(target) at one end of the range
-        for values, colour in ((lows, style.LOW_END), (highs, style.HIGH_END)):
-            left = np.minimum(values, res.p)
-            ax.barh(
-                ys, np.abs(values - res.p), left=left, height=_BAR, color=colour,
-                edgecolor=style.INK, lw=0.6, zorder=2,
-            )  # fmt: skip
-        ax.axvline(res.p, color="black", lw=1.6, zorder=3)
-        for y, par, (low_text, high_text) in zip(ys, pars, ends):
-            _end_note(ax, y, par.low, res.p, low_text, left_default=True)
-            _end_note(ax, y, par.high, res.p, high_text, left_default=False)
-
-        # largest swing on top; below the last bar, room for the label of the line at p
-        ax.set_ylim(n - 0.5 + _NOW_ROOM, -0.5)
-        ax.set_yticks([])
-        _row_labels(ax, labels)
-        ax.text(
-            res.p, n - 0.5 + _NOW_ROOM / 2, f" now {_now(res, band)} ", ha="center",
-            va="center", fontsize=style.TICK_SIZE, fontweight="bold", zorder=4,
-            bbox={"facecolor": "white", "edgecolor": "none", "pad": 1.0},
+    style.shade_bands(ax, res.scale)
+    for axes in (ruler, ax):
+        # the current term's edges: crossing one changes the word for P(target)
+        axes.vlines(
+            shown_edges, 0, 1, transform=axes.get_xaxis_transform(), colors=style.EDGE,
+            linestyles=(0, (4, 2.5)), lw=1.3, zorder=1.5,
         )  # fmt: skip
-        style.percent_axis(ax, None, lim, label=f"{what}, %")
-        for side in ("top", "right", "left"):
-            ax.spines[side].set_visible(False)
-        handles = [
-            Patch(facecolor=style.LOW_END, edgecolor=style.INK, lw=0.6),
-            Patch(facecolor=style.HIGH_END, edgecolor=style.INK, lw=0.6),
-            Line2D([], [], color="black", lw=1.6),
-            Line2D([], [], color=style.EDGE, ls=(0, (4, 2.5)), lw=1.3),
-        ]
-        names = [
-            "number at the low end of its range",
-            "at the high end",
-            "P(target) now",
-            f"edges of '{band.term}'" if band else "edges of the nearest terms",
-        ]
-        if res.threshold is not None:
-            handles.append(Line2D([], [], color=style.INK, ls=(0, (1, 1.5)), lw=1.4))
-            names.append(f"--threshold {style.pct_label(res.threshold)}%")
-        ax.legend(
-            handles,
-            names,
-            loc="upper center",
-            # just under the axis label, whatever the axis' height
-            bbox_to_anchor=(0.5, 0.0),
-            bbox_transform=offset_copy(ax.transAxes, fig=fig, y=-0.42, units="inches"),
-            ncol=len(handles),
-            frameon=False,
-            fontsize=style.NOTE_SIZE,
-            handlelength=1.8,
-            columnspacing=1.4,
-        )
+    if res.threshold is not None:
+        ax.axvline(res.threshold, color=style.INK, ls=(0, (1, 1.5)), lw=1.4, zorder=1.6)
+    lows = np.array([par.low for par in pars])
+    highs = np.array([par.high for par in pars])
+    # each half bar from P(target) now to P(target) at one end of the range
+    for values, colour in ((lows, style.LOW_END), (highs, style.HIGH_END)):
+        left = np.minimum(values, res.p)
+        ax.barh(
+            ys, np.abs(values - res.p), left=left, height=_BAR_IN, color=colour,
+            edgecolor=style.INK, lw=0.6, zorder=2,
+        )  # fmt: skip
+    ax.axvline(res.p, color="black", lw=1.6, zorder=3)
+    for y, par, (low_text, high_text) in zip(ys, pars, ends):
+        _end_note(ax, y, par.low, res.p, low_text, left_default=True)
+        _end_note(ax, y, par.high, res.p, high_text, left_default=False)
 
-        title = fig.suptitle(
-            f"What {what} rests on",
-            x=0.01,
-            ha="left",
-            fontsize=style.TITLE_SIZE + 1,
-            fontweight="bold",
-        )
-        caption = fig.supxlabel(
-            _tornado_caption(res, pars, band, int(_TORNADO_W_IN * 16)),
-            x=0.01,
-            ha="left",
-            fontsize=style.NOTE_SIZE,
-            color=style.SOFT_INK,
-            linespacing=1.4,
-        )
-        return style.save(fig, fmt, [title, caption])
+    # largest swing on top; below the last bar, room for the label of the line at p
+    ax.set_ylim(bars_in + _NOW_ROOM_IN, 0.0)
+    ax.set_yticks([])
+    _row_labels(ax, ys, labels)
+    ax.text(
+        res.p, bars_in + _NOW_ROOM_IN / 2, f" now {_now(res, band)} ", ha="center",
+        va="center", fontsize=style.TICK_SIZE, fontweight="bold", zorder=4,
+        bbox={"facecolor": "white", "edgecolor": "none", "pad": 1.0},
+    )  # fmt: skip
+    style.percent_axis(ax, None, lim, label=f"{what}, %")
+    for side in ("top", "right", "left"):
+        ax.spines[side].set_visible(False)
+    handles = [
+        Patch(facecolor=style.LOW_END, edgecolor=style.INK, lw=0.6),
+        Patch(facecolor=style.HIGH_END, edgecolor=style.INK, lw=0.6),
+        Line2D([], [], color="black", lw=1.6),
+        Line2D([], [], color=style.EDGE, ls=(0, (4, 2.5)), lw=1.3),
+    ]
+    names = [
+        "number at the low end of its range",
+        "at the high end",
+        "P(target) now",
+        f"edges of '{band.term}'" if band else "edges of the nearest terms",
+    ]
+    if res.threshold is not None:
+        handles.append(Line2D([], [], color=style.INK, ls=(0, (1, 1.5)), lw=1.4))
+        names.append(f"--threshold {style.pct_label(res.threshold)}%")
+    ax.legend(
+        handles,
+        names,
+        loc="upper center",
+        # just under the axis label, whatever the axis' height
+        bbox_to_anchor=(0.5, 0.0),
+        bbox_transform=offset_copy(ax.transAxes, fig=fig, y=-0.42, units="inches"),
+        ncol=len(handles),
+        frameon=False,
+        fontsize=style.NOTE_SIZE,
+        handlelength=1.8,
+        columnspacing=1.4,
+    )
+
+    title = fig.suptitle(
+        textwrap.fill(f"What the probability of “{named}” rests on", int(_TORNADO_W_IN * 7.5)),
+        x=0.01,
+        ha="left",
+        fontsize=style.TITLE_SIZE + 1,
+        fontweight="bold",
+    )
+    caption = fig.supxlabel(
+        _tornado_caption(res, pars, band, int(_TORNADO_W_IN * 16)),
+        x=0.01,
+        ha="left",
+        fontsize=style.NOTE_SIZE,
+        color=style.SOFT_INK,
+        linespacing=1.4,
+    )
+    return fig, [title, caption]
 
 
 def _num(x: float) -> str:
@@ -511,9 +578,10 @@ def _num(x: float) -> str:
     return f"{x:.3f}".rstrip("0").rstrip(".") if x == x else "n/a"
 
 
-def _tornado_label(par: Parameter) -> tuple[str, str]:
-    """``(node, details)``: what the number is, as written, and its plausible range;
-    a long name is wrapped, and the number with its range kept whole on its own line.
+def _tornado_label(par: Parameter, names: Mapping[str, str]) -> tuple[list[str], list[str]]:
+    """``(head, details)`` lines of a bar's label: the node's label in bold (wrapped), then
+    in small print its id, what the number is, as written, and its plausible range (the
+    number with its range kept whole on its own line).
 
     The state is named unless it is ``yes``: a graded node's numbers are written per
     state, and 0.417 for ``elevated`` must not be read as the target's ``severe``.
@@ -528,25 +596,36 @@ def _tornado_label(par: Parameter) -> tuple[str, str]:
     name = ("≈ " if not par.exact else "") + par.name
     state = "" if par.state.lower() == "yes" else f"{par.state}: "
     tail = f"{state}{shown} ({_num(lo)}–{_num(hi)})"
-    if len(name) + 3 + len(tail) <= _LABEL_CHARS:
-        return par.node, f"{name} · {tail}"
-    return par.node, textwrap.fill(name, _LABEL_CHARS) + f"\n· {tail}"
+    label = names.get(par.node, par.node)
+    head = textwrap.wrap(label, _LABEL_CHARS) or [label]
+    what = f"{par.node} · {name}" if label != par.node else name
+    if len(what) + 3 + len(tail) <= _LABEL_CHARS + 6:
+        return head, [f"{what} · {tail}"]
+    return head, [*textwrap.wrap(what, _LABEL_CHARS + 6), f"· {tail}"]
 
 
-def _row_labels(ax: Any, labels: Sequence[tuple[str, str]]) -> None:
-    """Each bar's label left of the axis: the node in bold over the details, the
-    block centred on the bar."""
+def _block_pt(head: Sequence[str], details: Sequence[str]) -> float:
+    """The height of a bar's label block, in points."""
+    return _LEADING * (style.NOTE_SIZE * len(head) + _DETAIL_SIZE * len(details))
+
+
+def _row_labels(ax: Any, ys: Sequence[float], labels: Sequence[tuple[list[str], list[str]]]) -> None:
+    """Each bar's label left of the axis, a line at a time (each line placed, so no line
+    can run into the next): the node's label in bold over the details, the block
+    centred on the bar."""
     from matplotlib.transforms import blended_transform_factory
 
     where = blended_transform_factory(ax.transAxes, ax.transData)
-    line = style.NOTE_SIZE * 1.25  # points
-    for y, (node, details) in enumerate(labels):
-        top = line * (details.count("\n") + 2) / 2  # the block's top, above the bar's centre
-        common = {"xycoords": where, "textcoords": "offset points", "ha": "right", "va": "top"}
-        common["fontsize"] = style.NOTE_SIZE
-        ax.annotate(node, (0, y), xytext=(-6, top), fontweight="bold", **common)
-        ax.annotate(details, (0, y), xytext=(-6, top - line), color=style.SOFT_INK,
-                    linespacing=1.05, **common)  # fmt: skip
+    for y, (head, details) in zip(ys, labels):
+        at = _block_pt(head, details) / 2  # the block's top, above the bar's centre
+        lines = [(t, style.NOTE_SIZE, "bold", style.INK) for t in head]
+        lines += [(t, _DETAIL_SIZE, "normal", style.SOFT_INK) for t in details]
+        for text, size, weight, colour in lines:
+            ax.annotate(
+                text, (0, y), xycoords=where, xytext=(-6, at), textcoords="offset points",
+                ha="right", va="top", fontsize=size, fontweight=weight, color=colour,
+            )  # fmt: skip
+            at -= _LEADING * size
 
 
 def _now(res: SensitivityResult, band: Any) -> str:
@@ -687,7 +766,7 @@ def _findings(res: SensitivityResult) -> str:
 
 def _tornado_subtitle(res: SensitivityResult, band: Any, chars: int) -> str:
     word = band.label() if band else "between terms"
-    head = f"Now {_now(res, band)}: {word} on the {res.scale.name} scale."
+    head = f"P({res.target} = {res.state}) now {_now(res, band)}: {word} on the {res.scale.name} scale."
     return "\n".join(textwrap.fill(line, chars) for line in (head, _findings(res) + "."))
 
 

@@ -16,12 +16,30 @@ from riskchain.report.text import (
 )
 from riskchain.scales import DEFAULT_SCALE, Scale
 
+# Two-state nodes whose states are one of these pairs (any case, either order) report
+# the first word: "present" of present/absent, "TRUE" of TRUE/FALSE, as "yes" of yes/no.
+POSITIVE_PAIRS = (
+    ("yes", "no"),
+    ("true", "false"),
+    ("present", "absent"),
+    ("positive", "negative"),
+    ("1", "0"),
+)
+
 
 def reported_state(states: tuple[str, ...] | list[str]) -> str | None:
-    """The state a binary node's estimative term describes: ``yes`` if it has one
-    (any case), else the second state (the one a scalar ``p`` gives)."""
+    """The state a binary node's estimative term describes, the one every command
+    reports for it: the positive word of a pair in :data:`POSITIVE_PAIRS` (``yes`` of
+    yes/no, ``TRUE`` of TRUE/FALSE, ``present`` of present/absent, ``positive`` of
+    positive/negative, ``1`` of 1/0; any case, either order); else ``yes`` if the
+    node has one; else the second state (the one a scalar ``p`` gives). None for a
+    node with more than two states."""
     if len(states) != 2:
         return None
+    low = [s.lower() for s in states]
+    for pos, neg in POSITIVE_PAIRS:
+        if sorted(low) == sorted((pos, neg)):
+            return states[low.index(pos)]
     for s in states:
         if s.lower() == "yes":
             return s
@@ -70,26 +88,29 @@ def _rows(model: Model, result: QueryResult, scale: Scale) -> list[dict]:
     for node, dist in result.posteriors.items():
         finding = result.finding(node)
         rep = reported_state(list(dist))
+        # a binary node's word goes to its yes (else second) state; a graded node's
+        # states each get one, as in the risk table and watch
+        worded = set(dist) if len(dist) > 2 else {rep}
         for state, p in dist.items():
             term = rng = ""
             shown = pct(p)
             if finding in ("observed", "forced"):
                 pass  # set by the question, not estimated: no word
-            elif state == rep:
+            elif state in worded:
                 band = scale.classify(p)
                 if band is not None:
                     term = band.term
                     lo, hi = band.output_range()
                     rng = f"{lo:g}-{hi:g}"
                     shown = pct_in_band(p, (lo, hi))
-            estimate = _estimate(p, finding, state == rep, scale)
+            estimate = _estimate(p, finding, state in worded, scale)
             lo = hi = mean = None
             if u is not None:
                 lo, hi = u.interval(node, state)
                 mean = u.mean(node, state)
                 if finding not in ("observed", "forced"):
                     shown += " " + interval_like(lo, hi, shown)
-                    wide = spans(lo, hi, scale) if state == rep else None
+                    wide = spans(lo, hi, scale) if state in worded else None
                     if wide:
                         estimate += f"; interval {wide}"
             out.append(
@@ -194,6 +215,8 @@ def render_query(
 def render_show(model: Model, fmt: str = "table") -> str:
     """Render a model description: JSON (the contract shape) or readable text."""
     data = model.describe()
+    for node in data["nodes"]:
+        node.update(_risk_fields(model.spec.nodes[node["id"]]))
     if fmt == "json":
         return json_text(data)
     lines = [f"{data['title']} ({data['id']})"]
@@ -214,6 +237,13 @@ def render_show(model: Model, fmt: str = "table") -> str:
         lines.append(f"  states: {', '.join(node['states'])}")
         if node["parents"]:
             lines.append(f"  parents: {', '.join(node['parents'])}")
+        if node["adverse"]:
+            lines.append(f"  adverse: {', '.join(node['adverse'])}")
+        if node["impact"]:
+            lines.append(
+                "  impact: "
+                + "; ".join(f"{s}: {_impact_text(v)}" for s, v in node["impact"].items())
+            )
         lines += _provenance_lines(spec.nodes[node["id"]].provenance, "  ")
         lines.append("  as written:")
         for entry in node["written"]:
@@ -225,6 +255,20 @@ def render_show(model: Model, fmt: str = "table") -> str:
         lines.append("  table:")
         lines += ["    " + x for x in _cpt_lines(model, node)]
     return "\n".join(lines) + "\n"
+
+
+def _risk_fields(node) -> dict:
+    """``adverse`` (the states a risk table reports, when the model names them) and
+    ``impact`` (state -> impact, for every state that has one) of a node spec."""
+    impact = {s: i.to_json() for s in node.states if (i := node.impact_of(s)) is not None}
+    return {"adverse": list(node.adverse), "impact": impact}
+
+
+def _impact_text(impact: dict) -> str:
+    """``4 Significant`` or ``2.5 bn USD`` from an impact's JSON."""
+    if "level" in impact:
+        return f"{impact['level']} {impact['label']}"
+    return f"{impact['value']:g}" + (f" {impact['unit']}" if impact.get("unit") else "")
 
 
 def _provenance_lines(prov, pad: str) -> list[str]:

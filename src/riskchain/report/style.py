@@ -29,7 +29,7 @@ import numpy as np
 from riskchain.scales import Scale
 
 FORMATS = ("png", "svg")
-DPI = 100
+DPI = 200  # print quality: a picture pasted into a report is printed
 
 # Font sizes, in points: headings, body text (labels, panel titles), notes, ticks.
 TITLE_SIZE = 11
@@ -44,27 +44,32 @@ SOFT_INK = "#333333"
 QUIET_INK = "#555555"
 ALERT_INK = "#8b0000"
 
-# Series colours (one per scenario): colour-blind safe (Okabe–Ito), then two of tab10.
+# Series colours (one per scenario), also the colour of each series' name: every one
+# dark enough for text on white (WCAG contrast >= 4.5:1, :func:`contrast`). The
+# Okabe–Ito hues, colour-blind safe, darkened where they were too light (orange 2.2:1,
+# sky blue 2.3:1 as published); sky blue, too close to blue once darkened, is a violet.
 # Every series is labelled where it is drawn, so colour is never the only key.
 SERIES = (
-    "#0072B2",
-    "#E69F00",
-    "#009E73",
-    "#CC79A7",
-    "#56B4E9",
-    "#D55E00",
-    "#F0E442",
+    "#0072B2",  # blue
+    "#A65F00",  # orange
+    "#007A5A",  # bluish green
+    "#A8447E",  # reddish purple
+    "#5D3A9B",  # violet
+    "#C04A00",  # vermilion
+    "#6B6B00",  # olive (Okabe–Ito yellow)
     "#000000",
-    "#8c564b",
-    "#7f7f7f",
+    "#8C564B",  # brown
+    "#666666",  # grey
 )
+MIN_TEXT_CONTRAST = 4.5  # WCAG 2 AA for normal text
 # The two ends of a tornado bar: colour carries meaning there, so the pair differs in
 # lightness as well as hue (dark blue and light orange stay apart in grey-scale).
 LOW_END = "#F5C66B"  # Okabe–Ito orange, lightened
 HIGH_END = "#0072B2"  # Okabe–Ito blue
 # A line the reader should find (an estimative edge that changes the word): vermilion,
-# dashed, so it is found in grey-scale too.
+# dashed, so it is found in grey-scale too; darker where text is written on it or in it.
 EDGE = "#D55E00"
+EDGE_INK = "#B34F00"
 
 # Estimative bands behind the data: alternate greys, light enough to sit behind marks.
 BAND_SHADES = ("#ececec", "#f8f8f8")
@@ -163,10 +168,16 @@ def tint(colour: str, amount: float) -> str:
     return "#" + "".join(f"{c:02x}" for c in mixed)
 
 
-def text_colour(colour: str) -> str:
-    """A colour for text in ``colour``: pale yellow is unreadable on white, so a darker
-    olive of it."""
-    return "#8a7d00" if colour.upper() == "#F0E442" else colour
+def contrast(colour: str, background: str = "#ffffff") -> float:
+    """The WCAG 2 contrast ratio of two colours, 1 to 21 (text needs 4.5)."""
+
+    def luminance(c: str) -> float:
+        rgb = [int(c[i : i + 2], 16) / 255 for i in (1, 3, 5)]
+        lin = [v / 12.92 if v <= 0.03928 else ((v + 0.055) / 1.055) ** 2.4 for v in rgb]
+        return 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2]
+
+    hi, lo = sorted((luminance(colour), luminance(background)), reverse=True)
+    return (hi + 0.05) / (lo + 0.05)
 
 
 def grey(colour: str) -> float:

@@ -6,7 +6,12 @@ import csv
 import io
 import json
 import math
-from collections.abc import Sequence
+import re
+import textwrap
+from collections.abc import Iterable, Sequence
+
+# glues the words of a phrase that must not be split across lines ("likely [55–80%]")
+_NBSP = "\u00a0"
 
 
 def pct(p: float) -> str:
@@ -93,16 +98,109 @@ def align(
     rows: Sequence[Sequence[str]], header: Sequence[str], right: Sequence[int] = ()
 ) -> list[str]:
     """Plain-text table: columns padded to width, two spaces apart, a rule under the header."""
-    table = [list(header), *[list(r) for r in rows]]
-    widths = [max(len(r[i]) for r in table) for i in range(len(header))]
+    return fit(rows, header, width=1 << 30, right=right)
 
-    def fmt(r: list[str]) -> str:
-        cells = [
-            c.rjust(w) if i in right else c.ljust(w) for i, (c, w) in enumerate(zip(r, widths))
-        ]
-        return "  ".join(cells).rstrip()
 
-    return [fmt(table[0]), "  ".join("-" * w for w in widths), *(fmt(r) for r in table[1:])]
+def wrap_text(
+    text: str,
+    width: int,
+    indent: str = "",
+    hang: str | None = None,
+    keep: Iterable[str] = (),
+) -> list[str]:
+    """``text`` as lines of at most ``width`` characters (a word longer than that keeps
+    its line), the first prefixed by ``indent``, the others by ``hang`` (default: as
+    many spaces). Phrases in ``keep`` are never split (a word with its range)."""
+    hang = " " * len(indent) if hang is None else hang
+    lines = textwrap.wrap(
+        _glue(text, keep),
+        max(width, len(indent) + 1),
+        initial_indent=indent,
+        subsequent_indent=hang,
+        break_long_words=False,
+        break_on_hyphens=False,
+    )
+    return [x.replace(_NBSP, " ") for x in lines] or [indent.rstrip()]
+
+
+def _glue(text: str, keep: Iterable[str]) -> str:
+    for phrase in sorted(set(keep), key=len, reverse=True):
+        if " " in phrase:
+            text = text.replace(phrase, phrase.replace(" ", _NBSP))
+    # an interval stays whole, and a number keeps its unit
+    text = re.sub(r"\[[^\]]*\]", lambda m: m.group(0).replace(" ", _NBSP), text)
+    return re.sub(r"(?<=\d) pp\b", _NBSP + "pp", text)
+
+
+def fit(
+    rows: Sequence[Sequence[str]],
+    header: Sequence[str],
+    width: int,
+    right: Sequence[int] = (),
+    wrap: Sequence[int] = (),
+    indent: str = "",
+    keep: Iterable[str] = (),
+) -> list[str]:
+    """:func:`align` within ``width`` characters: when the table is wider, the cells of
+    the columns in ``wrap`` (narrowed in that order) are wrapped onto continuation lines,
+    phrases in ``keep`` and intervals ``[...]`` whole. A table that cannot be narrowed
+    that far is as narrow as its longest words allow."""
+    return fit_blocks([rows], header, width, right, wrap, indent, keep)[0]
+
+
+def fit_blocks(
+    blocks: Sequence[Sequence[Sequence[str]]],
+    header: Sequence[str],
+    width: int,
+    right: Sequence[int] = (),
+    wrap: Sequence[int] = (),
+    indent: str = "",
+    keep: Iterable[str] = (),
+) -> list[list[str]]:
+    """:func:`fit` for several tables with the same columns, aligned alike (one list of
+    lines, header and rule included, per block). A row one cell longer than the header
+    has a note: its last cell, printed on a line of its own under the row, from the
+    second column on (it takes no column's width)."""
+    keep = list(keep)
+    n = len(header)
+    everything = [list(header), *[list(r)[:n] for b in blocks for r in b]]
+    widths = [max(len(r[i]) for r in everything) for i in range(n)]
+    excess = len(indent) + sum(widths) + 2 * (n - 1) - width
+    narrowed: set[int] = set()
+    for col in wrap:
+        if excess <= 0:
+            break
+        words = [w for r in everything[1:] for w in _glue(r[col], keep).split(" ")]
+        least = max(len(header[col]), *(len(w) for w in words or [""]))
+        cut = min(excess, max(widths[col] - least, 0))
+        if cut:
+            widths[col] -= cut
+            excess -= cut
+            narrowed.add(col)
+
+    def fmt(r: Sequence[str]) -> str:
+        out = [c.rjust(w) if i in right else c.ljust(w) for i, (c, w) in enumerate(zip(r, widths))]
+        return (indent + "  ".join(out)).rstrip()
+
+    out = []
+    for block in blocks:
+        lines = [fmt(header), indent + "  ".join("-" * w for w in widths)]
+        for r in block:
+            cells = [
+                _wrap_cell(c, widths[i], keep) if i in narrowed else [c]
+                for i, c in enumerate(r[:n])
+            ]
+            for k in range(max(len(c) for c in cells)):
+                lines.append(fmt([c[k] if k < len(c) else "" for c in cells]))
+            if len(r) > n and r[n]:
+                lead = indent + " " * (widths[0] + 2)
+                lines += wrap_text(r[n], width, lead, keep=keep)
+        out.append(lines)
+    return out
+
+
+def _wrap_cell(text: str, width: int, keep: list[str]) -> list[str]:
+    return wrap_text(text, width, keep=keep) if len(text) > width else [text]
 
 
 def markdown_table(

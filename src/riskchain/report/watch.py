@@ -90,7 +90,7 @@ def _summary(res: WatchResult) -> list[str]:
 
 def _headers(res: WatchResult) -> list[str]:
     flip = "P(call changes)" if res.graded else "P(term changes)"
-    return ["#", "indicator", "MI (bits)", "expected change", flip, "now"]
+    return ["#", "indicator", "MI (bits)", res.measure_name, flip, "now"]
 
 
 def _rows(res: WatchResult, shown: list[Indicator]) -> list[list[str]]:
@@ -108,22 +108,13 @@ def _rows(res: WatchResult, shown: list[Indicator]) -> list[list[str]]:
 
 
 def _notes(res: WatchResult) -> list[str]:
+    change = res.measure_note
     if res.graded:
-        change = (
-            "expected change: how far P(target) is expected to move once the indicator is "
-            "seen, as the total-variation distance (half the summed absolute changes of its "
-            "states), weighted by how likely each state of the indicator is now."
-        )
         flip = (
             "P(call changes): the probability that seeing the indicator changes the call, "
             "the target's most likely state and that state's term."
         )
     else:
-        change = (
-            f"expected change: how far P({res.target} = {res.state}) is expected to move once "
-            "the indicator is seen (absolute change), weighted by how likely each state of the "
-            "indicator is now."
-        )
         flip = (
             "P(term changes): the probability that seeing the indicator moves P(target) into "
             f"another estimative term ({res.scale.name})."

@@ -10,12 +10,12 @@ from __future__ import annotations
 import math
 import re
 from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from riskchain.compile import BUILD_COPIES, TableSize
 from riskchain.engine.plan import DEFAULT_MAX_TABLE
-from riskchain.errors import SpecError, format_bytes, listing, shorten
+from riskchain.errors import Diagnostic, SpecError, format_bytes, listing, shorten, warn
 from riskchain.spec.impact import Impact, parse_node_impact
 from riskchain.spec.parametric import PARAMETRIC_KEYS, parse_parametric
 from riskchain.spec.probability import FLOW_HINT, Context
@@ -111,12 +111,15 @@ class NodeSpec:
 
     def outcome_states(self) -> tuple[str, ...]:
         """The states a risk table reports: ``adverse`` if given; for a binary node
-        its ``yes`` state (else its second state); for a graded node every state."""
+        the one :func:`riskchain.report.query.reported_state` names (``yes``, ``TRUE``,
+        ``present``, ..., else its second state); for a graded node every state."""
         if self.adverse:
             return self.adverse
         if len(self.states) == 2:
-            yes = [s for s in self.states if s.lower() == "yes"]
-            return (yes[0] if yes else self.states[1],)
+            # one rule for every command (imported here: it lives with the renderers)
+            from riskchain.report.query import reported_state
+
+            return (reported_state(self.states) or self.states[1],)
         return self.states
 
     def impact_of(self, state: str) -> Impact | None:
@@ -141,6 +144,13 @@ class ModelSpec:
     nodes: dict[str, NodeSpec] = field(default_factory=dict)
     scale: str = "icd203"  # the scale whose words the file's probabilities use
     strength: float | None = None  # default pseudo-count for every node's exact numbers
+    # what was accepted but changed (renormalized sums): issued by whoever loads the file
+    warnings: tuple[Diagnostic, ...] = ()
+
+    def issue_warnings(self) -> None:
+        """Issue :attr:`warnings` as :class:`~riskchain.errors.RiskchainWarning`."""
+        for diagnostic in self.warnings:
+            warn(diagnostic)
 
 
 def load_model_spec(
@@ -157,7 +167,9 @@ def load_model_spec(
         With every problem found, each located by line and column.
     """
     name = display if display is not None else str(path)
-    return build_model(load_yaml(path, name), default_id=Path(path).stem, max_table=max_table)
+    spec = build_model(load_yaml(path, name), default_id=Path(path).stem, max_table=max_table)
+    spec.issue_warnings()
+    return spec
 
 
 def parse_model_text(
@@ -181,7 +193,8 @@ def build_model(
     spec = _Builder(ctx, doc.root, default_id, max_table).build()
     if ctx.diagnostics or spec is None:
         raise SpecError(sorted(ctx.diagnostics, key=lambda d: (d.line, d.col)))
-    return spec
+    note = ctx.sum_warning()
+    return replace(spec, warnings=(note,)) if note else spec
 
 
 # ----------------------------------------------------------------------------- helpers

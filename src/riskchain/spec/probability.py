@@ -17,8 +17,12 @@ from riskchain.errors import Diagnostic, power_text, shorten, suggest
 from riskchain.scales import DEFAULT_SCALE, Scale
 from riskchain.spec.yamlsrc import BLOCK_SCALAR_HINT, YNode
 
-# Distributions must sum to 1 within this; they are then renormalized exactly.
-SUM_TOLERANCE = 1e-6
+# Distributions must sum to 1 within this; they are then renormalized exactly. Other
+# tools write six decimals (0.333333 three times sums to 0.999999), so a sum that far
+# off is a rounding, not a mistake: accepted, with one warning per file (see below).
+SUM_TOLERANCE = 1e-4
+# Within this nothing is said: a sum off by a double's rounding or a last decimal.
+QUIET_SUM_TOLERANCE = 1e-6
 
 # beta(a, b) takes pseudo-counts up to this: beta(1e9, 1e9) has a spread of 1e-5,
 # already a single number, and a + b of two numbers near 1e308 is not a number.
@@ -51,6 +55,9 @@ class Context:
     path: str
     diagnostics: list[Diagnostic] = field(default_factory=list)
     scale: Scale = DEFAULT_SCALE
+    # distributions renormalized from a sum off by more than QUIET_SUM_TOLERANCE:
+    # (line, col, sum), said once per file by :meth:`sum_warning`
+    renormalized: list[tuple[int, int, float]] = field(default_factory=list)
     suggestions: int = 0  # "did you mean" hints computed so far
     compared: int = 0  # names compared for them
     _sets: dict[int, tuple[tuple[str, ...], frozenset[str]]] = field(
@@ -83,6 +90,30 @@ class Context:
 
     def error_at(self, line: int, col: int, message: str, hint: str | None = None) -> None:
         self.diagnostics.append(Diagnostic(self.path, line, col, message, hint))
+
+    def renormalize(self, node: YNode, total: float) -> None:
+        """Record a distribution that sums to ``total``, close enough to 1 to be renormalized."""
+        if abs(total - 1) > QUIET_SUM_TOLERANCE:
+            self.renormalized.append((node.line, node.col, total))
+
+    def sum_warning(self) -> Diagnostic | None:
+        """One warning for every renormalized distribution of the file, at the first one."""
+        if not self.renormalized:
+            return None
+        line, col, _ = self.renormalized[0]
+        worst = max(abs(t - 1) for _, _, t in self.renormalized)
+        n = len(self.renormalized)
+        what = "a distribution sums" if n == 1 else f"{n} distributions sum"
+        return Diagnostic(
+            self.path,
+            line,
+            col,
+            f"{what} to 1 only within {worst:.2g} (the first is here): renormalized "
+            f"(a sum within {SUM_TOLERANCE:g} of 1 is taken for a rounding)",
+            "numbers rounded to a few decimals (0.333333 three times) do this; "
+            "write one state's number as the remainder to silence it",
+            severity="warning",
+        )
 
 
 @dataclass(slots=True)

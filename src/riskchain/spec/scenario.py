@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from riskchain.errors import SpecError, UsageError, listing, shorten, suggest
+from riskchain.errors import SpecError, UsageError, listing, shorten, suggest, warn
 from riskchain.spec.model import (
     DEFAULT_MAX_TABLE,
     FORMAT_VERSION,
@@ -172,6 +172,7 @@ def build_scenarios(
 ) -> ScenarioFile:
     """Validate a parsed document as a scenario file (its model's tables sized
     against ``max_table`` bytes)."""
+    from riskchain.io.files import file_problem
     from riskchain.spec.model import load_model_spec
 
     ctx = Context(doc.path, list(doc.diagnostics))
@@ -200,12 +201,15 @@ def build_scenarios(
         rel = text_field(mnode, ctx, "model")
         if rel is not None:
             model_path = Path(os.path.normpath(path.parent / rel))
-            if not model_path.is_file():
+            problem = file_problem(model_path)  # never raises (a name too long, no permission)
+            if problem == "no such file":
                 ctx.error(
                     mnode,
                     f"model file '{rel}' not found (looked for {model_path})",
                     "the path is relative to the scenario file",
                 )
+            elif problem is not None:
+                ctx.error(mnode, f"model file '{rel}' cannot be read: {problem} ({model_path})")
             else:
                 try:
                     model = load_model_spec(model_path, max_table=max_table)
@@ -258,6 +262,9 @@ def build_scenarios(
             baseline = value
     if ctx.diagnostics:
         raise SpecError(sorted(ctx.diagnostics, key=lambda d: (d.path != ctx.path, d.line, d.col)))
+    note = ctx.sum_warning()  # numbers of 'set:' renormalized
+    if note is not None:
+        warn(note)
     return ScenarioFile(
         doc.path, model_path, model, title, description, targets, baseline, scenarios
     )

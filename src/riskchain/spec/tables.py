@@ -16,6 +16,7 @@ import numpy as np
 from riskchain.errors import listing, shorten
 from riskchain.spec.probability import (
     FLOW_HINT,
+    QUIET_SUM_TOLERANCE,
     SUM_TOLERANCE,
     Context,
     Prob,
@@ -233,7 +234,7 @@ def _parse_mapping_dist(
         )
         return None
     if missing:
-        if total > 1 + SUM_TOLERANCE:
+        if total > 1 + QUIET_SUM_TOLERANCE:  # nothing would be left for the remainder
             ctx.error(
                 node,
                 f"{owner}: the probabilities given sum to {_g(total)}, leaving nothing for '{missing[0]}' "
@@ -251,6 +252,7 @@ def _parse_mapping_dist(
             else None,
         )
         return None
+    ctx.renormalize(node, total)
     return Dist(states, given, None, node.line, node.col)
 
 

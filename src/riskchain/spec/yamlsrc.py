@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from riskchain.errors import Diagnostic, SpecError, UsageError
+from riskchain.errors import Diagnostic, SpecError
 
 # Alias expansion cap: a file may reuse anchors, but the expanded tree may not
 # exceed this many nodes beyond ten times the nodes actually written, nor this many
@@ -190,16 +190,16 @@ def read_text(path: str | Path, display: str | None = None) -> str:
 
 def read_bytes(path: str | Path, display: str | None = None) -> bytes:
     """Read a file's bytes, with the errors of :func:`read_text` for a missing
-    file, a folder or an unreadable file."""
+    file, a folder or an unreadable file.
+
+    Only a regular file is read, and only up to the input size limit: a FIFO
+    or a device (``/dev/zero``) is refused without blocking, a larger file
+    before it is read (see :func:`riskchain.io.files.read_input`).
+    """
+    from riskchain.io.files import read_input
+
     name = display if display is not None else str(path)
-    try:
-        return Path(path).read_bytes()
-    except FileNotFoundError:
-        raise UsageError(f"{name}: no such file") from None
-    except IsADirectoryError:
-        raise UsageError(f"{name}: is a folder, not a file") from None
-    except OSError as exc:
-        raise SpecError([_diag(name, 0, 0, f"cannot read file: {exc.strerror}")]) from None
+    return read_input(path, name)
 
 
 def decode_text(data: bytes, name: str) -> str:
