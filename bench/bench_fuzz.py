@@ -8,6 +8,10 @@ diagnostic without a position, a numpy overflow warning, a tag that ran code),
 per file kind and per mutation, and each distinct failure with the seeds that
 gave it.
 
+A document that takes longer than ``--timeout`` seconds (default 10) to read is
+stopped and counted as a failure too: an input that slow is a failure for the
+person waiting.
+
 Run: ``python bench/bench_fuzz.py`` (100,000 documents, half of each kind;
 ``--documents N``, ``--seed S``). With ``PYTHONPATH`` pointing at another checkout's
 ``src`` it fuzzes that code (the before/after counts in docs/benchmarks.md).
@@ -19,6 +23,7 @@ import argparse
 import collections
 import os
 import random
+import signal
 import sys
 import tempfile
 import time
@@ -26,14 +31,24 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "spec"))
 
-from fuzzing import KINDS, check, mutate
+from fuzzing import KINDS, Outcome, check, mutate
+
+
+class TooSlow(Exception):
+    """Raised in the middle of reading a document that took too long."""
+
+
+def _alarm(signum, frame):
+    raise TooSlow("took longer than the timeout")
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--documents", type=int, default=100_000, help="in all, shared by the kinds")
     ap.add_argument("--seed", default="0")
+    ap.add_argument("--timeout", type=float, default=10.0, help="seconds per document")
     args = ap.parse_args()
+    signal.signal(signal.SIGALRM, _alarm)
     per_kind = args.documents // len(KINDS)
     outcomes: collections.Counter = collections.Counter()
     by_mutation: collections.Counter = collections.Counter()
@@ -48,7 +63,13 @@ def main() -> None:
                 name = f"{args.seed}-{kind.name}-{i}"
                 rng = random.Random(name)
                 data, applied = mutate(text, rng, rng.randint(1, 3))
-                outcome = check(kind, data, path)
+                signal.setitimer(signal.ITIMER_REAL, args.timeout)
+                try:
+                    outcome = check(kind, data, path)
+                except TooSlow as exc:  # (when it fires outside the reading itself)
+                    outcome = Outcome("failure", f"TooSlow: {exc}")
+                finally:
+                    signal.setitimer(signal.ITIMER_REAL, 0)
                 outcomes[kind.name, outcome.kind] += 1
                 for m in set(applied):
                     by_mutation[m, outcome.kind] += 1

@@ -543,15 +543,15 @@ def test_ranked_wmin_with_unit_weights_is_the_mean():
     [
         (
             {"function": "wmean", "weights": {"q1": 1e308, "q2": 1e308, "q3": 1}, "variance": 0.01},
-            "a weight of ranked of 'r' is 1e+308; nonzero weights must be between 1e-6 and 1e6",
+            "weight of 'q1' in ranked of 'r' is 1e+308; nonzero weights must be between 1e-6 and 1e6",
         ),
         (
             {"function": "wmax", "weights": {"q1": 1, "q2": 2e6, "q3": 1}, "variance": 0.01},
-            "a weight of ranked of 'r' is 2000000.0; nonzero weights must be between 1e-6 and 1e6",
+            "weight of 'q2' in ranked of 'r' is 2000000.0; nonzero weights must be between 1e-6 and 1e6",
         ),
         (
             {"function": "mixminmax", "weights": [1e-9, 1], "variance": 0.01},
-            "a weight of ranked of 'r' is 1e-09; nonzero weights must be between 1e-6 and 1e6",
+            "weight of w_min in ranked of 'r' is 1e-09; nonzero weights must be between 1e-6 and 1e6",
         ),
         (
             {"function": "wmean", "variance": 1e100},

@@ -807,8 +807,8 @@ def parse_ranked(
             )
             return None
         weights = tuple(float(_finite(i)) for i in wnode.items)
-        for item, w in zip(wnode.items, weights):
-            if not _weight_in_range(w, item, ctx, owner):
+        for item, w, name in zip(wnode.items, weights, ("w_min", "w_max")):
+            if not _weight_in_range(w, item, ctx, owner, name):
                 return None
         if sum(weights) <= 0:
             ctx.error(wnode, f"{owner}: the weights cannot both be 0")
@@ -837,7 +837,7 @@ def parse_ranked(
                 if num is None or num < 0:
                     ctx.error(v, f"weight of '{k}' in {owner} must be a nonnegative number")
                     return None
-                if not _weight_in_range(num, v, ctx, owner):
+                if not _weight_in_range(num, v, ctx, owner, f"'{k}'"):
                     return None
                 if function in ("wmin", "wmax") and num < 1:
                     ctx.error(
@@ -860,13 +860,13 @@ def parse_ranked(
     return Ranked(function, weights, float(variance), node.line, node.col, parents)
 
 
-def _weight_in_range(w: float, node: YNode, ctx: Context, owner: str) -> bool:
+def _weight_in_range(w: float, node: YNode, ctx: Context, owner: str, name: str) -> bool:
     """A ranked weight is 0 or between WEIGHT_MIN and WEIGHT_MAX (only ratios matter)."""
     if w == 0 or WEIGHT_MIN <= w <= WEIGHT_MAX:
         return True
     ctx.error(
         node,
-        f"a weight of {owner} is {shorten(node.text)}; nonzero weights must be between "
+        f"weight of {name} in {owner} is {shorten(node.text)}; nonzero weights must be between "
         f"{power_text(WEIGHT_MIN)} and {power_text(WEIGHT_MAX)}",
         "a weight of 1e6 already lets its parent decide alone; for wmean and mixminmax only "
         "the ratios between the weights matter, so they can be scaled together",
