@@ -76,6 +76,12 @@ def test_the_budget_counts_building_the_table(body, states):
     assert compile_spec(spec).cpts[-1].nbytes == table
 
 
+def test_a_table_refused_alone_is_not_counted_with_the_others():
+    """After a 40-parent node is refused, the nodes after it are sized as usual."""
+    text = fan_in(40, ["cpt:", "  default: 0.3"]) + "  d:\n    parents: [p0, p1]\n    cpt: {default: 0.5}\n"
+    assert len(refusal(text)) == 1
+
+
 def test_tables_together_above_the_budget_are_refused_once():
     """Each 16 MiB table fits a 64 MiB budget alone (48 MiB to build); together they do not."""
     lines = ["riskchain: 1", "nodes:"] + [f"  p{i}: {{p: 0.5}}" for i in range(20)]

@@ -584,36 +584,36 @@ class _Builder:
     def _sized(
         self, nid: str, body: YNode, states: tuple[str, ...], parent_states: list[tuple[str, ...]]
     ) -> bool:
-        """Check the node's table against the budget before anything of it is built."""
-        if not parent_states:
-            self.table_bytes += len(states) * 8
-            return True
+        """Check the node's table against the budget before anything of it is built: alone
+        (building it takes BUILD_COPIES times its size) and with the tables before it."""
         size = TableSize.of(len(states), (len(s) for s in parent_states))
+        if not parent_states:
+            self.table_bytes += size.bytes  # as long as the list of states written
+            return True
         need = BUILD_COPIES * size.bytes
+        together = self.table_bytes + need  # the tables kept so far, and this one being built
         where = body.keynode("parents") or body
         budget = format_bytes(self.max_table)
         hint = "split the parents with intermediate nodes, or give them fewer states"
         if need > self.max_table:
-            hint += _raise_budget(need)
             self.ctx.error(
                 where,
                 f"the table of '{nid}' would have {size.entries_text()} entries "
                 f"({_cards_text(parent_states)}, {len(states)} states of its own): building it "
                 f"needs about {format_bytes(need)}, above the budget of {budget}; refused before "
                 "building it",
-                hint,
+                hint + _raise_budget(need),
             )
             return False
         self.table_bytes += size.bytes
-        if self.table_bytes + need - size.bytes > self.max_table and not self.over_total:
-            self.over_total = True
-            hint += _raise_budget(self.table_bytes + need - size.bytes)
+        if together > self.max_table and not self.over_total:
+            self.over_total = True  # said once: every later table would repeat it
             self.ctx.error(
                 where,
                 f"with the table of '{nid}' the model's tables need about "
-                f"{format_bytes(self.table_bytes + need - size.bytes)} together, above the "
-                f"budget of {budget}; refused before building them",
-                hint,
+                f"{format_bytes(together)} together, above the budget of {budget}; refused "
+                "before building them",
+                hint + _raise_budget(together),
             )
             return False
         return True
