@@ -192,13 +192,23 @@ def test_query_impossible_evidence_exit_1(capsys):
     assert "all findings: ceasefire=yes, escalation=yes, press_report=yes" in err
 
 
-def test_query_too_large_is_refused(capsys):
-    """A budget smaller than the plan's tables refuses the question with an estimate."""
-    code, out, err = run(capsys, "query", TINY, "--max-table", "64B")
+def test_query_too_large_is_refused(capsys, tmp_path):
+    """A budget smaller than the plan's tables refuses the question with an estimate. A
+    10 x 10 grid (each node's parents: left and above) has 64-byte tables (the model
+    fits 8 KiB) but cliques of 15 variables."""
+    lines = ["riskchain: 1", "nodes:"]
+    for i in range(10):
+        for j in range(10):
+            ps = ([f"g{i - 1}_{j}"] if i else []) + ([f"g{i}_{j - 1}"] if j else [])
+            body = f"{{parents: [{', '.join(ps)}], cpt: {{default: 0.5}}}}" if ps else "{p: 0.5}"
+            lines.append(f"  g{i}_{j}: {body}")
+    grid = tmp_path / "grid.yaml"
+    grid.write_text("\n".join(lines) + "\n")
+    code, out, err = run(capsys, "query", str(grid), "--max-table", "8KiB")
     assert code == 1
     assert out == ""
     assert err.startswith("error: exact inference would need about ")
-    assert "above the budget of 64 B" in err
+    assert "above the budget of 8.0 KiB" in err
     assert "--max-table" in err
 
 
@@ -218,6 +228,25 @@ def test_missing_model_file_is_usage_error(capsys):
     code, _, err = run(capsys, "query", "nope.yaml")
     assert code == 2
     assert err == "error: nope.yaml: no such file\n"
+
+
+def test_query_max_table_is_the_budget_of_the_models_tables_too(capsys, tmp_path):
+    """--max-table also sizes the model's tables before they are built: a 16 MiB table
+    (48 MiB to build) is refused at its parents under 32MiB and answered under 64MiB."""
+    wide = tmp_path / "wide.yaml"
+    wide.write_text(
+        "riskchain: 1\nnodes:\n"
+        + "".join(f"  p{i}: {{p: 0.5}}\n" for i in range(20))
+        + "  c:\n    parents: ["
+        + ", ".join(f"p{i}" for i in range(20))
+        + "]\n    cpt: {default: 0.3}\n"
+    )
+    code, out, err = run(capsys, "query", str(wide), "-t", "c", "--max-table", "32MiB")
+    assert code == 1 and out == ""
+    assert err.startswith(f"{wide}:24:5: error: the table of 'c' would have 2,097,152 entries")
+    code, out, err = run(capsys, "query", str(wide), "-t", "c", "-f", "json", "--max-table", "64MiB")
+    assert code == 0
+    assert json.loads(out)["posteriors"]["c"]["yes"] == pytest.approx(0.3)
 
 
 def test_debug_shows_traceback(capsys):

@@ -142,3 +142,36 @@ def test_binary_file_named_directly_is_reported_not_crashing(capsys, files):
         "    hint: model and scenario files are UTF-8 YAML text\n"
         "1 error in 1 file\n"
     )
+
+
+WIDE = "riskchain: 1\nnodes:\n" + "".join(f"  p{i}: {{p: 0.5}}\n" for i in range(20)) + (
+    "  c:\n    parents: [" + ", ".join(f"p{i}" for i in range(20)) + "]\n    cpt: {default: 0.3}\n"
+)
+
+
+def test_max_table_is_the_budget_of_a_models_tables(capsys, files):
+    """A 2^21-entry table (16 MiB, about 48 MiB to build) is refused at its 'parents:'
+    under --max-table 32MiB, with the flag value that would let it through."""
+    (files / "wide.yaml").write_text(WIDE)
+    code, out, err = run(capsys, "--max-table", "32MiB", "wide.yaml")
+    assert code == 1
+    assert err.startswith(
+        "wide.yaml:24:5: error: the table of 'c' would have 2,097,152 entries "
+        "(20 parents of 2 states, 2 states of its own): building it needs about 48.0 MiB, "
+        "above the budget of 32.0 MiB; refused before building it\n"
+        "    hint: split the parents with intermediate nodes, or give them fewer states; "
+        "if the machine has the memory, raise the budget with --max-table 64MiB\n"
+    )
+    code, out, err = run(capsys, "--max-table", "64MiB", "wide.yaml")
+    assert (code, out, err) == (0, "wide.yaml: ok (model 'wide': 21 nodes, 20 edges)\n", "")
+
+
+def test_forty_parents_are_refused_by_the_default_budget(capsys, files):
+    """The 1 KB file that ended in a numpy "8.00 TiB" traceback: one positioned error."""
+    parents = ", ".join(f"p{i}" for i in range(40))
+    text = "riskchain: 1\nnodes:\n" + "".join(f"  p{i}: {{p: 0.5}}\n" for i in range(40))
+    (files / "wide.yaml").write_text(text + f"  c:\n    parents: [{parents}]\n    cpt: {{default: 0.3}}\n")
+    code, _, err = run(capsys, "wide.yaml")
+    assert code == 1
+    assert err.splitlines()[0].startswith("wide.yaml:44:5: error: the table of 'c' would have ")
+    assert "Traceback" not in err

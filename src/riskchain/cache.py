@@ -111,7 +111,10 @@ def cache_dir() -> Path | None:
 
 
 def load_model_cached(
-    path: str | Path, display: str | None = None, default_id: str | None = None
+    path: str | Path,
+    display: str | None = None,
+    default_id: str | None = None,
+    max_table: float = 1 << 30,
 ) -> tuple[ModelSpec, CompiledModel]:
     """Read, validate and compile a model file, through the cache.
 
@@ -126,6 +129,9 @@ def load_model_cached(
         The name used in messages and kept as ``spec.path`` (default ``str(path)``).
     default_id : str, optional
         The model id when the file sets none (default: the file name without extension).
+    max_table : float, optional
+        The memory budget, in bytes, the model's tables are sized against before
+        they are built (see :func:`riskchain.spec.model.build_model`).
 
     Returns
     -------
@@ -138,13 +144,16 @@ def load_model_cached(
     UsageError
         When the path does not exist or is a folder.
     """
-    loaded = _load(path, display, default_id, models_only=True)
+    loaded = _load(path, display, default_id, models_only=True, max_table=max_table)
     assert isinstance(loaded, tuple)
     return loaded
 
 
 def load_file_cached(
-    path: str | Path, display: str | None = None, default_id: str | None = None
+    path: str | Path,
+    display: str | None = None,
+    default_id: str | None = None,
+    max_table: float = 1 << 30,
 ) -> tuple[ModelSpec, CompiledModel] | Document:
     """Read a file that may be a model file or a scenario file.
 
@@ -154,7 +163,7 @@ def load_file_cached(
 
     Parameters
     ----------
-    path, display, default_id
+    path, display, default_id, max_table
         As :func:`load_model_cached`.
 
     Returns
@@ -170,14 +179,18 @@ def load_file_cached(
     UsageError
         When the path does not exist or is a folder.
     """
-    return _load(path, display, default_id, models_only=False)
+    return _load(path, display, default_id, models_only=False, max_table=max_table)
 
 
 # ----------------------------------------------------------------------------- internals
 
 
 def _load(
-    path: str | Path, display: str | None, default_id: str | None, models_only: bool
+    path: str | Path,
+    display: str | None,
+    default_id: str | None,
+    models_only: bool,
+    max_table: float = 1 << 30,
 ) -> tuple[ModelSpec, CompiledModel] | Document:
     from riskchain.spec.yamlsrc import decode_text, read_bytes
 
@@ -207,7 +220,7 @@ def _load(
             return doc
     # validation and expansion create many long-lived objects too (see gc_paused)
     with gc_paused():
-        spec = build_model(doc, default_id=model_id)
+        spec = build_model(doc, default_id=model_id, max_table=max_table)
         compiled = compile_spec(spec)
     if entry is not None:
         _write_entry(entry, key, spec, compiled)

@@ -372,11 +372,17 @@ def validate(
     paths: list[str] = typer.Argument(
         ..., metavar="PATH...", help="Model files, or folders of them."
     ),
+    max_table: str = typer.Option(
+        "1GiB",
+        "--max-table",
+        metavar="SIZE",
+        help="Memory budget for a model's tables; a model whose tables need more is refused.",
+    ),
 ) -> int:
     """Check model files; report every problem as path:line:col (exit 0 valid, 1 invalid)."""
     from riskchain.validate import validate_paths
 
-    reports = validate_paths(paths)
+    reports = validate_paths(paths, parse_size(max_table))
     bad = 0
     for rep in reports:
         if rep.ok:
@@ -554,7 +560,7 @@ def sensitivity(
 
     sc = get_scale(scale.value)
     try:
-        q = pose(model, scenario, ev, dv, lk)
+        q = pose(model, scenario, ev, dv, lk, budget)
         res = analyse(
             q.model,
             node,
@@ -640,7 +646,7 @@ def watch(
         from riskchain.report.watch import render_between
 
         try:
-            a, b = (pose(model, sid, ev, dv, lk) for sid in between)
+            a, b = (pose(model, sid, ev, dv, lk, budget) for sid in between)
         except UsageError as exc:
             raise UsageError(str(exc).replace("--scenario", "--between")) from None
         try:
@@ -655,7 +661,7 @@ def watch(
     assert target is not None
     node, state = _target_state(target)
     try:
-        q = pose(model, scenario, ev, dv, lk)
+        q = pose(model, scenario, ev, dv, lk, budget)
         res = rank(
             q.model, node, state, q.given, q.do, q.likelihood, get_scale(scale.value), budget
         )
@@ -737,7 +743,7 @@ def explain(
     from riskchain.scales import get_scale
 
     try:
-        q = pose(model, scenario, ev, dv, lk)
+        q = pose(model, scenario, ev, dv, lk, budget)
         res = gather(
             q.model,
             node,

@@ -8,7 +8,9 @@ every innermost vector sums to 1.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import math
+from collections import deque
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -20,6 +22,40 @@ from riskchain.errors import UsageError, suggest
 IMPORT_TOLERANCE = 1e-4
 # Within this a sum is off by a last decimal or a double's rounding: nothing is said.
 QUIET_TOLERANCE = 1e-6
+
+BYTES_PER_ENTRY = 8  # float64
+# Expanding a table holds, at its peak, the table, the normalized copy made of it and
+# a few masks: about this many times its size (measured: 2.6 for a 2^27-entry table).
+BUILD_COPIES = 3
+
+
+@dataclass(frozen=True)
+class TableSize:
+    """The size of a node's table, known before it is built.
+
+    ``entries`` is exact below 2**1000 (else None); ``log2`` is always set.
+    """
+
+    entries: int | None
+    log2: float
+
+    @classmethod
+    def of(cls, card: int, parent_cards: Iterable[int]) -> TableSize:
+        cards = [card, *parent_cards]
+        bits = sum(math.log2(c) for c in cards if c > 0)
+        return cls(math.prod(cards) if bits < 1000 else None, bits)
+
+    @property
+    def bytes(self) -> float:
+        """Bytes of the table (inf when beyond a float)."""
+        if self.entries is None:
+            return math.inf
+        return float(self.entries) * BYTES_PER_ENTRY
+
+    def entries_text(self) -> str:
+        if self.entries is not None and self.entries < 10**15:
+            return f"{self.entries:,}"
+        return f"about 10^{self.log2 * math.log10(2):.0f}"
 
 
 @dataclass(eq=False)
@@ -132,10 +168,10 @@ class CompiledModel:
     def topological_order(self) -> list[int]:
         """Node indices with every parent before its children (file order where free)."""
         indeg = [len(p) for p in self.parents]
-        ready = [i for i, d in enumerate(indeg) if d == 0]
+        ready = deque(i for i, d in enumerate(indeg) if d == 0)
         order: list[int] = []
         while ready:
-            i = ready.pop(0)
+            i = ready.popleft()
             order.append(i)
             for c in self.children[i]:
                 indeg[c] -= 1

@@ -7,8 +7,16 @@ so the CLI can print them as ``path:line:col: error: message``.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import itertools
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
+
+# A message or hint longer than this is cut in its middle when printed: a file can
+# make a message echo any text it holds (a 1 MB key), and what is printed must stay in
+# proportion. Two of the longest paths a file system allows (4,096 bytes) still fit.
+MESSAGE_LIMIT = 10_000
+# Lists of names in messages (states, keys, parents) show at most this many.
+LIST_LIMIT = 20
 
 
 @dataclass(frozen=True)
@@ -37,9 +45,9 @@ class Diagnostic:
     def format(self) -> str:
         """Render as ``path:line:col: error: message`` plus an indented hint line."""
         where = f"{self.path}:{self.line}:{self.col}" if self.line else self.path
-        text = f"{where}: {self.severity}: {self.message}"
+        text = f"{where}: {self.severity}: {clip(self.message)}"
         if self.hint:
-            text += f"\n    hint: {self.hint}"
+            text += f"\n    hint: {clip(self.hint)}"
         return text
 
 
@@ -179,7 +187,6 @@ def format_bytes(n: float) -> str:
         if x < 1024:
             return f"{x:.0f} {unit}" if unit == "B" else f"{x:.1f} {unit}"
         x /= 1024
-    x /= 1024
     return f"{x:.1f} TiB" if x < 1024 else f"{x:.1e} TiB"
 
 
@@ -194,3 +201,32 @@ def suggest(word: str, choices: Iterable[str]) -> str | None:
         if word.lower() in lowered:
             match = [lowered[word.lower()]]
     return f"did you mean '{match[0]}'?" if match else None
+
+
+def clip(text: str, limit: int = MESSAGE_LIMIT) -> str:
+    """``text`` cut to about ``limit`` characters in its middle (its start and end
+    say the most: what is wrong, and the advice or count at the end)."""
+    if len(text) <= limit:
+        return text
+    head = limit * 2 // 3
+    tail = limit - head
+    return f"{text[:head]} […{len(text) - head - tail:,} characters…] {text[-tail:]}"
+
+
+def shorten(text: str, limit: int = 60) -> str:
+    """A name or value written in a file, cut to ``limit`` characters for a message."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def listing(items: Collection[str], limit: int = LIST_LIMIT) -> str:
+    """``a, b, c`` for a message: at most ``limit`` items (each shortened), then
+    ``and N more``, so naming the states of a 100,000-state node stays one line."""
+    head = ", ".join(shorten(x) for x in itertools.islice(items, limit))
+    more = len(items) - limit
+    return f"{head} and {more:,} more" if more > 0 else head
+
+
+def power_text(x: float) -> str:
+    """A limit such as 1e9 or 1e-6 as it would be written in a file (``1e9``, not ``1e+09``)."""
+    mantissa, _, exp = f"{x:.0e}".partition("e")
+    return f"{mantissa}e{int(exp)}"

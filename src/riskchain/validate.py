@@ -46,11 +46,12 @@ def expand_paths(paths: Iterable[str | Path]) -> list[Path]:
     return out
 
 
-def validate_file(path: str | Path) -> FileReport:
+def validate_file(path: str | Path, max_table: float = 1 << 30) -> FileReport:
     """Validate one model or scenario file; never raises for problems in the file itself.
 
     A scenario file is checked with its model, and each scenario's findings are
-    checked to be possible under the model.
+    checked to be possible under the model. ``max_table`` is the memory budget, in
+    bytes, that the model's tables are sized against before they are built.
     """
     from riskchain.compile import compile_spec
     from riskchain.spec.model import build_model
@@ -61,8 +62,8 @@ def validate_file(path: str | Path) -> FileReport:
     try:
         doc = load_yaml(path, name)
         if is_scenario_document(doc):
-            sf = build_scenarios(doc, Path(path))
-            problems = _impossible_scenarios(sf)
+            sf = build_scenarios(doc, Path(path), max_table)
+            problems = _impossible_scenarios(sf, max_table)
             if problems:
                 return FileReport(name, "scenario", problems)
             return FileReport(
@@ -71,7 +72,7 @@ def validate_file(path: str | Path) -> FileReport:
                 [],
                 f"{_count(len(sf.scenarios), 'scenario')} on model '{sf.model.id}', baseline '{sf.baseline}'",
             )
-        spec = build_model(doc, default_id=Path(path).stem)
+        spec = build_model(doc, default_id=Path(path).stem, max_table=max_table)
         compile_spec(spec)
         spec.issue_warnings()
     except SpecError as exc:
@@ -83,7 +84,7 @@ def validate_file(path: str | Path) -> FileReport:
     )
 
 
-def _impossible_scenarios(sf) -> list[Diagnostic]:
+def _impossible_scenarios(sf, max_table: float) -> list[Diagnostic]:
     from riskchain.analysis.scenarios import scenario_model
     from riskchain.errors import ImpossibleEvidenceError
     from riskchain.model import Model
@@ -93,7 +94,7 @@ def _impossible_scenarios(sf) -> list[Diagnostic]:
     for s in sf.scenarios.values():
         try:
             scenario_model(model, s).query(
-                given=s.given, do=s.do, likelihood=s.likelihood, targets=[]
+                given=s.given, do=s.do, likelihood=s.likelihood, targets=[], max_table=max_table
             )
         except ImpossibleEvidenceError as exc:
             out.append(
@@ -112,6 +113,7 @@ def _count(n: int, word: str) -> str:
     return f"{n} {word}" + ("" if n == 1 else "s")
 
 
-def validate_paths(paths: Iterable[str | Path]) -> list[FileReport]:
-    """Validate every file named (folders: every YAML file inside)."""
-    return [validate_file(p) for p in expand_paths(paths)]
+def validate_paths(paths: Iterable[str | Path], max_table: float = 1 << 30) -> list[FileReport]:
+    """Validate every file named (folders: every YAML file inside), each model's
+    tables sized against ``max_table`` bytes."""
+    return [validate_file(p, max_table) for p in expand_paths(paths)]

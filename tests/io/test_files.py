@@ -219,7 +219,7 @@ def test_a_fifo_does_not_hang_the_command(tmp_path):
 def test_memory_error_is_one_line(capsys, monkeypatch):
     import riskchain.validate
 
-    def exhausted(paths):
+    def exhausted(*args):
         raise MemoryError
 
     monkeypatch.setattr(riskchain.validate, "validate_paths", exhausted)

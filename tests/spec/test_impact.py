@@ -127,6 +127,29 @@ def test_level_out_of_range(level):
     ]
 
 
+@pytest.mark.parametrize("level", ["9" * 309, "0x" + "f" * 300, "1" + "0" * 400])
+def test_level_beyond_any_float_is_out_of_range(level):
+    """A level of 309 digits was an OverflowError traceback; it is out of range, named shortly."""
+    shown = level[:59] + "…"
+    assert errors(f"impact: {level}") == [
+        f"m.yaml:6:13: error: impact level of 'threat' must be 1 to 5, not {shown}\n    hint: {HINT}"
+    ]
+
+
+@pytest.mark.parametrize("value", ["1e16", "-2e300", "9" * 309, ".inf"])
+def test_value_beyond_exact_whole_numbers_is_refused(value):
+    """A numeric impact above 1e15 (where floats stop counting every unit) is refused."""
+    shown = value if len(value) <= 60 else value[:59] + "…"
+    assert errors(f"impact: {{value: {value}, unit: USD}}") == [
+        f"m.yaml:6:21: error: impact value of 'threat' is {shown}; its size must be at most 1e15"
+        "\n    hint: give the value in a larger unit, e.g. {value: 2.5, unit: bn USD}"
+    ]
+
+
+def test_value_up_to_the_limit_is_kept():
+    assert threat("impact: {value: -1e15, unit: USD}").impact["*"].value == -1e15
+
+
 def test_level_not_whole():
     """2.5 is neither a level nor a value."""
     assert errors("impact: 2.5") == [

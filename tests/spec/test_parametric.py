@@ -538,6 +538,99 @@ def test_ranked_wmin_with_unit_weights_is_the_mean():
     np.testing.assert_allclose(a, b, atol=TOL)
 
 
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        (
+            {"function": "wmean", "weights": {"q1": 1e308, "q2": 1e308, "q3": 1}, "variance": 0.01},
+            "weight of 'q1' in ranked of 'r' is 1e+308; nonzero weights must be between 1e-6 and 1e6",
+        ),
+        (
+            {"function": "wmax", "weights": {"q1": 1, "q2": 2e6, "q3": 1}, "variance": 0.01},
+            "weight of 'q2' in ranked of 'r' is 2000000.0; nonzero weights must be between 1e-6 and 1e6",
+        ),
+        (
+            {"function": "mixminmax", "weights": [1e-9, 1], "variance": 0.01},
+            "weight of w_min in ranked of 'r' is 1e-09; nonzero weights must be between 1e-6 and 1e6",
+        ),
+        (
+            {"function": "wmean", "variance": 1e100},
+            "variance of ranked of 'r' is 1e+100; it must be at most 1e6",
+        ),
+    ],
+)
+def test_ranked_numbers_beyond_what_the_formula_computes_are_refused(body, message):
+    """Weights of 1e308 (their sum overflows: a table of NaN) and a variance of 1e100
+    (every bin rounds to 0: all the mass at one end) are refused with a message."""
+    nodes = {p: root(s) for p, s in RANKED_PARENTS.items()}
+    nodes["r"] = {"states": ["s1", "s2", "s3"], "parents": list(RANKED_PARENTS), "ranked": body}
+    with pytest.raises(SpecError) as exc:
+        load_doc({"riskchain": 1, "nodes": nodes})
+    assert [d.message for d in exc.value.diagnostics] == [message]
+
+
+def test_ranked_at_the_limits_matches_fenton():
+    """Weights of 1e6 and 1e-6 and a variance of 1e6 still give Fenton's table."""
+    w = {"q1": 1e6, "q2": 1e-6, "q3": 1.0}
+    cpt = ranked_model("wmean", w, 1e6, 4).cpt("r")
+    np.testing.assert_allclose(cpt, ranked_by_hand("wmean", list(w.values()), 1e6, 4), atol=1e-9)
+
+
+def test_every_parametric_form_over_many_parents_matches_the_formulas():
+    """Eight parents of two to four states (the tables are built for all combinations
+    at once): every row equals the published formula for its combination."""
+    cards = [2, 3, 2, 4, 2, 3, 2, 2]
+    names = [f"x{i}" for i in range(8)]
+    states = {
+        n: ["no", "yes"] if c == 2 else [f"s{j}" for j in range(c - 1)] + ["yes"]
+        for n, c in zip(names, cards)
+    }
+    ps = [0.1 * (i + 1) for i in range(8)]
+    w = [1.0 + i for i in range(8)]
+    # noisy-MAX: each state but the first (absent) pushes the effect up, more for 'yes'
+    pushes = {n: {s: [0.5, 0.3, 0.2] if s == "yes" else [0.7, 0.2, 0.1] for s in st_[1:]}
+              for n, st_ in states.items()}
+    nodes = {n: root(s) for n, s in states.items()}
+    nodes["or"] = {"parents": names, "noisy_or": {"leak": 0.05, **dict(zip(names, ps))}}
+    nodes["and"] = {
+        "parents": names,
+        "noisy_and": {"leak": 0.95, "form": "net", **dict(zip(names, ps))},
+    }
+    nodes["gate"] = {"parents": names, "logic": {"at_least": 3}}
+    nodes["max"] = {
+        "states": EFFECT,
+        "parents": names,
+        "noisy_max": {
+            "form": "net",
+            "leak": dict(zip(EFFECT, LEAK)),
+            **{n: {s: dict(zip(EFFECT, d)) for s, d in ds.items()} for n, ds in pushes.items()},
+        },
+    }
+    nodes["rank"] = {
+        "states": ["s1", "s2", "s3", "s4"],
+        "parents": names,
+        "ranked": {"function": "wmax", "weights": dict(zip(names, w)), "variance": 0.02},
+    }
+    m = load_doc({"riskchain": 1, "nodes": nodes})
+    tables = {k: m.cpt(k) for k in ("or", "and", "gate", "max", "rank")}
+    sd = math.sqrt(0.02)
+    for combo in combos(cards):
+        picked = [states[n][j] for n, j in zip(names, combo)]
+        on = [s == "yes" for s in picked]
+        y = noisy_or_by_hand(0.05, ps, on, "compound")
+        np.testing.assert_allclose(tables["or"][combo], [1 - y, y], atol=TOL)
+        y = noisy_and_by_hand(0.95, ps, on, "net")
+        np.testing.assert_allclose(tables["and"][combo], [1 - y, y], atol=TOL)
+        assert tables["gate"][combo][1] == (sum(on) >= 3)
+        expected = noisy_max_by_hand(np.array(LEAK), [pushes[n] for n in names], picked, "net")
+        np.testing.assert_allclose(tables["max"][combo], expected, atol=TOL)
+        mu = fenton_mean("wmax", [(j + 0.5) / c for j, c in zip(combo, cards)], w)
+        dist = truncnorm((0.0 - mu) / sd, (1.0 - mu) / sd, loc=mu, scale=sd)
+        np.testing.assert_allclose(
+            tables["rank"][combo], np.diff(dist.cdf(np.linspace(0.0, 1.0, 5))), atol=1e-9
+        )
+
+
 # ----------------------------------------------------------------------------- properties
 
 

@@ -132,6 +132,29 @@ def test_beta_is_its_mean_and_keeps_its_parameters():
     assert p.point == pytest.approx(0.05, abs=1e-15)
 
 
+def test_beta_with_huge_parameters_is_refused_not_zero():
+    """beta(1e308, 1e308) gave P(yes) = 0 (a + b overflows); parameters above 1e9 are
+    refused with the mean the analyst meant, computed without overflow."""
+    for text, mean in (("beta(1e308, 1e308)", "0.5"), ("beta(3e9, 1e9)", "0.75")):
+        ctx = Context("t.yaml")
+        assert parse_prob(parse_yaml(f"v: {text}\n", "t.yaml").root.get("v"), ctx) is None
+        ((d,),) = [ctx.diagnostics]
+        assert d.message == f"{text}: a and b must be at most 1e9"
+        assert d.hint == (
+            "with pseudo-counts this large the distribution is a single number "
+            f"(its mean a/(a+b) = {mean}): write that number instead"
+        )
+
+
+def test_beta_up_to_the_limit_is_its_mean():
+    p, errors = prob("beta(2.5e8, 7.5e8)")
+    assert errors == [] and p.point == 0.25
+    p, errors = prob("beta(1e9, 1e9)")
+    assert errors == [] and p.point == 0.5
+    p, errors = prob("beta(1e-300, 1e-300)")
+    assert errors == [] and p.point == 0.5
+
+
 @pytest.mark.parametrize(
     ("text", "message"),
     [

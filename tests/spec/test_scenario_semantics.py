@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 from riskchain.analysis.scenarios import scenario_model
+from riskchain.errors import SpecError
 from riskchain.model import Model
 from riskchain.spec.scenario import ScenarioFile, load_scenario_file
 
@@ -94,6 +95,30 @@ def test_grandchild_inherits_the_grandparent(tmp_path):
     assert child.do == {}
     assert child.likelihood == {"d": {"no": 0.5, "yes": 1.0}, "b": {"low": 1.0, "high": 0.25}}
     assert child.description == "The child"
+
+
+def test_a_chain_of_a_hundred_extends_is_read(tmp_path):
+    """s100 extends s99 ... extends s0: the whole chain is inherited."""
+    body = "  s0:\n    given: {a: yes}\n" + "".join(
+        f"  s{i}:\n    extends: s{i - 1}\n" for i in range(1, 101)
+    )
+    sf = load(tmp_path, body)
+    assert len(sf.scenarios["s100"].chain) == 101
+    assert sf.scenarios["s100"].given == {"a": "yes"}
+
+
+def test_a_longer_chain_is_refused_once(tmp_path):
+    """Three thousand scenarios each extending the one before took 36 s (every chain
+    walked again and again); beyond 100 extends the file is refused, at the first
+    scenario too far down, once."""
+    body = "  s0:\n    given: {a: yes}\n" + "".join(
+        f"  s{i}:\n    extends: s{i - 1}\n" for i in range(1, 3000)
+    )
+    with pytest.raises(SpecError) as info:
+        load(tmp_path, body)
+    ((line, col, message),) = [(d.line, d.col, d.message) for d in info.value.diagnostics]
+    assert (line, col) == (5 + 2 * 101, 14)  # the 'extends' of s101
+    assert message == "scenario 's101' extends a chain of more than 100 scenarios"
 
 
 def test_child_do_removes_the_parents_given_for_that_node(tmp_path):

@@ -8,7 +8,7 @@ import pytest
 
 from riskchain.errors import SpecError, UsageError
 from riskchain.spec.model import parse_model_text
-from riskchain.spec.yamlsrc import decode_text, load_yaml, parse_yaml, read_text
+from riskchain.spec.yamlsrc import MAX_DEPTH, decode_text, load_yaml, parse_yaml, read_text
 
 
 def doc(text: str):
@@ -109,6 +109,46 @@ def test_number_is_none_for_text():
     assert root.get("b").number() is None
 
 
+def test_number_of_a_whole_number_beyond_floats_is_infinite():
+    """A hexadecimal or decimal integer too large for a float is inf, not an OverflowError."""
+    root = doc("a: 0x" + "f" * 300 + "\nb: " + "9" * 400 + "\n").root
+    assert root.get("a").number() == float("inf")
+    assert root.get("b").number() == float("inf")
+
+
+# ----------------------------------------------------------------------------- nesting
+
+
+def nested(depth: int, opening: str = "[", closing: str = "]") -> str:
+    return "riskchain: 1\nx: " + opening * depth + "1" + closing * depth + "\n"
+
+
+def test_nesting_up_to_the_limit_is_read():
+    """The root mapping and 99 lists: 100 levels."""
+    node = doc(nested(MAX_DEPTH - 1)).root.get("x")
+    depth = 1
+    while node.is_seq:
+        node, depth = node.items[0], depth + 1
+    assert depth == MAX_DEPTH
+
+
+@pytest.mark.parametrize("depth", [MAX_DEPTH, 1000, 100_000])
+@pytest.mark.parametrize(("opening", "closing"), [("[", "]"), ("{a: ", "}")])
+def test_nesting_beyond_the_limit_is_refused_where_it_goes_too_deep(depth, opening, closing):
+    """Refused at the collection that opens level 101, whatever the depth below it
+    (the parser is not asked for the rest: 100,000 levels took it 36 s)."""
+    ((line, col, message),) = failure(nested(depth, opening, closing))
+    assert (line, col) == (2, 4 + len(opening) * (MAX_DEPTH - 1))
+    assert message == "lists and mappings are nested more than 100 levels deep here; refusing the file"
+
+
+def test_block_nesting_beyond_the_limit_is_refused():
+    """Indentation nests too: a mapping 101 levels down is refused at its first key."""
+    text = "".join(" " * i + f"k{i}:\n" for i in range(MAX_DEPTH)) + " " * MAX_DEPTH + "z: 1\n"
+    ((line, col, _),) = failure(text)
+    assert (line, col) == (MAX_DEPTH + 1, MAX_DEPTH + 1)
+
+
 # ----------------------------------------------------------------------------- merge keys and aliases
 
 
@@ -193,6 +233,29 @@ def test_alias_bomb_is_refused_at_the_alias_that_crosses_the_cap():
     assert (line, col) == (5, 36)
     assert message.startswith("aliases expand this file to more than ")
     assert message.endswith(" nodes; refusing it (an alias-expansion bomb?)")
+
+
+def test_alias_text_is_counted_in_characters():
+    """One long anchor used as many labels is few nodes but many copies of its text:
+    a 200,000-character label repeated 100 times (20 million characters from a file
+    of 200 KB) is refused at the alias that crosses ten times the file's length."""
+    label = "x" * 200_000
+    lines = [f"a: &big {label}"] + [f"n{i}: *big" for i in range(100)]
+    ((line, col, message),) = failure("\n".join(lines) + "\n")
+    # 1 MiB + 10 x 200,999 = 3,058,566 characters: crossed by the 16th copy
+    assert (line, col) == (17, 6)
+    assert message == (
+        "aliases repeat more than 3,058,566 characters of text in this file of 200,999; "
+        "refusing it (an alias-expansion bomb?)"
+    )
+
+
+def test_aliases_of_short_text_are_accepted():
+    """A short anchor used a thousand times expands little: no refusal."""
+    lines = ["a: &p likely"] + [f"n{i}: *p" for i in range(1000)]
+    root = doc("\n".join(lines) + "\n").root
+    assert root.get("n999").text == "likely"
+    assert root.chars == sum(len(k.text) + len(v.text) for k, v in root.items)
 
 
 def test_recursive_alias_is_refused():

@@ -130,7 +130,7 @@ def build_report(
     run = run_scenarios(path, include_baseline=True, max_table=max_table, draws=draws)
     table = risk_table(run, scale, produced)
     node, outcome = main_target(run, target, state)
-    q = pose(path, run.baseline)
+    q = pose(path, run.baseline, max_table=max_table)
     if node in q.given or node in q.do:
         raise UsageError(
             f"target: '{node}' is observed or forced in the baseline '{run.baseline}'; "

@@ -92,15 +92,16 @@ class ScenarioRun:
         }
 
 
-def load_scenarios(path: str | Path) -> tuple[ScenarioFile, Model]:
-    """Read and validate a scenario file and compile its model.
+def load_scenarios(path: str | Path, max_table: float = 1 << 30) -> tuple[ScenarioFile, Model]:
+    """Read and validate a scenario file and compile its model (its tables sized
+    against ``max_table`` bytes before they are built).
 
     Raises
     ------
     SpecError
         With every problem in the scenario file or its model.
     """
-    sf = load_scenario_file(path)
+    sf = load_scenario_file(path, max_table=max_table)
     return sf, Model(sf.model)
 
 
@@ -142,7 +143,7 @@ def run_scenarios(
     UsageError
         For an unknown scenario id or target.
     """
-    sf, model = load_scenarios(path)
+    sf, model = load_scenarios(path, max_table)
     wanted = {scenario_for_cli(sf, sid).id for sid in ids} if ids else set(sf.scenarios)
     chosen = [s for s in sf.scenarios.values() if s.id in wanted]
     if include_baseline and sf.baseline not in [s.id for s in chosen]:
@@ -201,11 +202,17 @@ class Posed:
 
 
 def pose(
-    path: str | Path, scenario: str | None = None, given=None, do=None, likelihood=None
+    path: str | Path,
+    scenario: str | None = None,
+    given=None,
+    do=None,
+    likelihood=None,
+    max_table: float = 1 << 30,
 ) -> Posed:
     """Read a model file, or scenario ``scenario`` of a scenario file, and combine its
     findings with ``given``/``do``/``likelihood`` (which override the scenario's for
-    the same node).
+    the same node). The model's tables are sized against ``max_table`` bytes before
+    they are built.
 
     Raises
     ------
@@ -219,7 +226,11 @@ def pose(
     from riskchain.spec.yamlsrc import Document, load_yaml
 
     # a model file is read through the compiled-model cache; a scenario file is parsed
-    loaded = load_file_cached(path, str(path)) if scenario is None else load_yaml(path, str(path))
+    loaded = (
+        load_file_cached(path, str(path), max_table=max_table)
+        if scenario is None
+        else load_yaml(path, str(path))
+    )
     if not isinstance(loaded, Document) or not is_scenario_document(loaded):
         if scenario is not None:
             raise UsageError(
@@ -229,7 +240,7 @@ def pose(
         model = Model(*loaded)
         return Posed(model, model, dict(given or {}), dict(do or {}), dict(likelihood or {}), None)
     doc = loaded
-    sf = build_scenarios(doc, Path(path))
+    sf = build_scenarios(doc, Path(path), max_table)
     if scenario is None:
         raise UsageError(
             f"{path} is a scenario file: choose a scenario with --scenario ({', '.join(sf.scenarios)})"
@@ -280,7 +291,7 @@ def ask(
     """
     if draws is not None and engine != "fast":
         raise UsageError("engine: parameter draws use the fast engine; drop --engine pgmpy")
-    q = pose(path, scenario, given, do, likelihood)
+    q = pose(path, scenario, given, do, likelihood, max_table)
     names = list(targets) if targets else q.targets
     res = q.model.query(
         given=q.given,

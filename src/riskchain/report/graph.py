@@ -409,11 +409,11 @@ def graph_question(
     """
     from riskchain.analysis.scenarios import load_scenarios, pose, scenario_model
 
-    q = pose(path, scenario, given, do, likelihood)
+    q = pose(path, scenario, given, do, likelihood, max_table)
     before: dict[str, dict[str, float]] | None = None
     baseline_name = None
     if q.scenario is not None:
-        sf, base = load_scenarios(path)
+        sf, base = load_scenarios(path, max_table)
         if sf.baseline != q.scenario.id:
             b = sf.scenarios[sf.baseline]
             res = scenario_model(base, b).query(

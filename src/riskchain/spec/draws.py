@@ -128,10 +128,11 @@ class NodeDraws:
             return self.dirichlet(d.point(), n)
         card = len(d.states)
         out = np.zeros((n, card))
+        where = {s: j for j, s in enumerate(d.states)}
         for s, p in d.given.items():
-            out[:, d.states.index(s)] = self.prob(p, n)
+            out[:, where[s]] = self.prob(p, n)
         if d.remainder is not None:
-            j = d.states.index(d.remainder)
+            j = where[d.remainder]
             out[:, j] = np.maximum(0.0, 1.0 - out.sum(axis=-1))
         total = out.sum(axis=-1, keepdims=True)
         return np.divide(out, total, out=np.full_like(out, 1.0 / card), where=total > 0)

@@ -11,11 +11,14 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from riskchain.errors import suggest
+from riskchain.errors import listing, power_text, shorten
 from riskchain.spec.probability import Context
 from riskchain.spec.yamlsrc import YNode
 
 NRR_LEVELS = ("Minor", "Limited", "Moderate", "Significant", "Catastrophic")
+# A numeric impact's magnitude is at most this: every whole number up to it is exact
+# in floating point, and expected impacts summed over states and scenarios stay finite.
+VALUE_MAX = 1e15
 IMPACT_HINT = (
     "impact is a level 1-5 (Minor, Limited, Moderate, Significant, Catastrophic), "
     "{value: number, unit: text}, or a mapping {state: impact} for chosen states"
@@ -52,15 +55,18 @@ def parse_impact(node: YNode, ctx: Context, owner: str) -> Impact | None:
     if node.is_scalar:
         kind = node.scalar_type()
         if kind == "int":
-            level = int(node.number() or 0)
-            if 1 <= level <= 5:
-                return Impact(level=level)
-            ctx.error(node, f"impact level of {owner} must be 1 to 5, not {node.text}", IMPACT_HINT)
+            # compared as a float: int() of a 309-digit level would overflow
+            level = node.number()
+            if level is not None and 1 <= level <= 5:
+                return Impact(level=int(level))
+            ctx.error(
+                node, f"impact level of {owner} must be 1 to 5, not {shorten(node.text)}", IMPACT_HINT
+            )
             return None
         if kind == "float":
             ctx.error(
                 node,
-                f"impact level of {owner} must be a whole number 1 to 5, not {node.text}",
+                f"impact level of {owner} must be a whole number 1 to 5, not {shorten(node.text)}",
                 IMPACT_HINT,
             )
             return None
@@ -70,8 +76,8 @@ def parse_impact(node: YNode, ctx: Context, owner: str) -> Impact | None:
                     return Impact(level=i)
             ctx.error(
                 node,
-                f"unknown impact '{node.text}' of {owner}",
-                suggest(node.text, NRR_LEVELS) or IMPACT_HINT,
+                f"unknown impact '{shorten(node.text)}' of {owner}",
+                ctx.suggest(node.text, NRR_LEVELS) or IMPACT_HINT,
             )
             return None
     if node.is_map and node.get("level") is not None and len(node.items) == 1:
@@ -82,15 +88,23 @@ def parse_impact(node: YNode, ctx: Context, owner: str) -> Impact | None:
                 ctx.error(
                     knode,
                     f"unknown key '{key}' in impact of {owner}",
-                    suggest(key, ("value", "unit")),
+                    ctx.suggest(key, ("value", "unit")),
                 )
                 return None
         if node.get("value") is None:
             ctx.error(node, f"impact of {owner} gives a unit but no 'value'", IMPACT_HINT)
             return None
         value = node.get("value").number()
-        if value is None or not math.isfinite(value):
+        if value is None or math.isnan(value):
             ctx.error(node.get("value"), f"impact value of {owner} must be a number", IMPACT_HINT)
+            return None
+        if not abs(value) <= VALUE_MAX:  # .inf, and numbers written beyond a float, too
+            ctx.error(
+                node.get("value"),
+                f"impact value of {owner} is {shorten(node.get('value').text)}; its size must be at most "
+                f"{power_text(VALUE_MAX)}",
+                "give the value in a larger unit, e.g. {value: 2.5, unit: bn USD}",
+            )
             return None
         unit_node = node.get("unit")
         unit = unit_node.text if unit_node is not None and unit_node.is_scalar else None
@@ -106,12 +120,13 @@ def parse_node_impact(
 ) -> dict[str, Impact] | None:
     """``impact:`` of a node: one impact (for its adverse states) or ``{state: impact}``."""
     keys = [k for k, _, _ in node.pairs()] if node.is_map else []
-    if keys and (any(k in states for k in keys) or not {"value", "unit", "level"} & set(keys)):
+    if keys and (any(k in ctx.members(states) for k in keys) or not {"value", "unit", "level"} & set(keys)):
         out: dict[str, Impact] = {}
         ok = True
+        known = ctx.members(states)
         for state, knode, value in node.pairs():
-            if state not in states:
-                hint = suggest(state, states) or f"the states of '{nid}' are: {', '.join(states)}"
+            if state not in known:
+                hint = ctx.suggest(state, states) or f"the states of '{nid}' are: {listing(states)}"
                 ctx.error(knode, f"impact of '{nid}' names no state '{state}'", hint)
                 ok = False
                 continue

@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import math
 import re
+from collections import deque
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from riskchain.errors import Diagnostic, SpecError, suggest, warn
+from riskchain.compile import BUILD_COPIES, TableSize
+from riskchain.engine.plan import DEFAULT_MAX_TABLE
+from riskchain.errors import Diagnostic, SpecError, format_bytes, listing, shorten, warn
 from riskchain.spec.impact import Impact, parse_node_impact
 from riskchain.spec.parametric import PARAMETRIC_KEYS, parse_parametric
 from riskchain.spec.probability import FLOW_HINT, Context
@@ -150,8 +153,13 @@ class ModelSpec:
             warn(diagnostic)
 
 
-def load_model_spec(path: str | Path, display: str | None = None) -> ModelSpec:
+def load_model_spec(
+    path: str | Path, display: str | None = None, max_table: float = DEFAULT_MAX_TABLE
+) -> ModelSpec:
     """Read and validate a model file.
+
+    ``max_table`` is the memory budget, in bytes, for the tables the model
+    expands to (see :func:`build_model`).
 
     Raises
     ------
@@ -159,20 +167,30 @@ def load_model_spec(path: str | Path, display: str | None = None) -> ModelSpec:
         With every problem found, each located by line and column.
     """
     name = display if display is not None else str(path)
-    spec = build_model(load_yaml(path, name), default_id=Path(path).stem)
+    spec = build_model(load_yaml(path, name), default_id=Path(path).stem, max_table=max_table)
     spec.issue_warnings()
     return spec
 
 
-def parse_model_text(text: str, name: str = "<model>", default_id: str = "model") -> ModelSpec:
+def parse_model_text(
+    text: str, name: str = "<model>", default_id: str = "model", max_table: float = DEFAULT_MAX_TABLE
+) -> ModelSpec:
     """Validate model YAML given as text (see :func:`load_model_spec`)."""
-    return build_model(parse_yaml(text, name), default_id=default_id)
+    return build_model(parse_yaml(text, name), default_id=default_id, max_table=max_table)
 
 
-def build_model(doc: Document, default_id: str = "model") -> ModelSpec:
-    """Validate a parsed document as a model file."""
+def build_model(
+    doc: Document, default_id: str = "model", max_table: float = DEFAULT_MAX_TABLE
+) -> ModelSpec:
+    """Validate a parsed document as a model file.
+
+    Each node's table is sized from its parents' state counts before anything is
+    built: a table whose expansion needs more than ``max_table`` bytes (about
+    :data:`~riskchain.compile.BUILD_COPIES` times the table), or that takes the
+    model's tables together above it, is refused at the node's ``parents:``.
+    """
     ctx = Context(doc.path, list(doc.diagnostics))
-    spec = _Builder(ctx, doc.root, default_id).build()
+    spec = _Builder(ctx, doc.root, default_id, max_table).build()
     if ctx.diagnostics or spec is None:
         raise SpecError(sorted(ctx.diagnostics, key=lambda d: (d.line, d.col)))
     note = ctx.sum_warning()
@@ -189,8 +207,8 @@ def check_keys(node: YNode, allowed: tuple[str, ...], ctx: Context, where: str) 
             if knode.flow and value.is_null():
                 hint = FLOW_HINT  # the tail of a value cut at a comma, e.g. {p: beta(3, 7)}
             else:
-                hint = suggest(key, allowed) or f"allowed keys: {', '.join(allowed)}"
-            ctx.error(knode, f"unknown key '{key}' in {where}", hint)
+                hint = ctx.suggest(key, allowed) or f"allowed keys: {listing(allowed)}"
+            ctx.error(knode, f"unknown key '{shorten(key)}' in {where}", hint)
 
 
 _BAD = -1.0  # a strength that was written but could not be read (already reported)
@@ -259,10 +277,10 @@ def topological_order(parents: dict[str, tuple[str, ...]]) -> tuple[list[str], l
             if p in children:
                 children[p].append(n)
                 indeg[n] += 1
-    ready = [n for n in parents if indeg[n] == 0]
+    ready = deque(n for n in parents if indeg[n] == 0)
     order: list[str] = []
     while ready:
-        n = ready.pop(0)
+        n = ready.popleft()
         order.append(n)
         for c in children[n]:
             indeg[c] -= 1
@@ -271,22 +289,41 @@ def topological_order(parents: dict[str, tuple[str, ...]]) -> tuple[list[str], l
     if len(order) == len(parents):
         return order, None
     # Walk parent links inside the remaining subgraph until a node repeats.
-    rest = {n for n in parents if n not in set(order)}
+    done = set(order)
+    rest = {n for n in parents if n not in done}
     start = next(n for n in parents if n in rest)
-    seen: list[str] = []
+    seen: dict[str, int] = {}  # node -> its place on the walk
     n = start
     while n not in seen:
-        seen.append(n)
+        seen[n] = len(seen)
         n = next(p for p in parents[n] if p in rest)
-    cycle = [*seen[seen.index(n) :], n]
+    cycle = [*list(seen)[seen[n] :], n]
     cycle.reverse()  # parent -> child direction
     return order, cycle
+
+
+def _raise_budget(need: float) -> str:
+    """The end of a hint: the ``--max-table`` that would let ``need`` bytes through
+    (a power of two), when that is a size a machine might have."""
+    if need > 1 << 40:
+        return ""
+    size = 1 << max(20, math.ceil(math.log2(need)))
+    text = f"{size >> 30}GiB" if size >= 1 << 30 else f"{size >> 20}MiB"
+    return f"; if the machine has the memory, raise the budget with --max-table {text}"
+
+
+def _cards_text(parent_states: list[tuple[str, ...]]) -> str:
+    """``26 parents of 2 states`` or ``3 parents of 2 to 5 states``."""
+    cards = [len(s) for s in parent_states]
+    n = f"{len(cards)} parent{'s' if len(cards) != 1 else ''}"
+    lo, hi = min(cards), max(cards)
+    return f"{n} of {lo} states" if lo == hi else f"{n} of {lo} to {hi} states"
 
 
 def provenance(node: YNode, ctx: Context, sources: dict[str, SourceSpec], where: str) -> Provenance:
     """``note``, ``source``/``sources`` and ``confidence`` of a node or row."""
     note = text_field(node.get("note"), ctx, "note")
-    refs: list[str] = []
+    refs: dict[str, None] = {}  # ordered, without repeats
     for key in ("source", "sources"):
         value = node.get(key)
         if value is None:
@@ -294,14 +331,14 @@ def provenance(node: YNode, ctx: Context, sources: dict[str, SourceSpec], where:
         names = _name_list(value, ctx, key)
         for name, item in names or []:
             if name not in sources:
-                hint = suggest(name, sources) or (
+                hint = ctx.suggest(name, sources) or (
                     "declare it under 'sources:' at the top of the model"
                     if not sources
-                    else f"declared sources: {', '.join(sources)}"
+                    else f"declared sources: {listing(sources)}"
                 )
-                ctx.error(item, f"unknown source '{name}' in {where}", hint)
-            elif name not in refs:
-                refs.append(name)
+                ctx.error(item, f"unknown source '{shorten(name)}' in {where}", hint)
+            else:
+                refs[name] = None
     confidence = None
     cnode = node.get("confidence")
     if cnode is not None:
@@ -312,7 +349,7 @@ def provenance(node: YNode, ctx: Context, sources: dict[str, SourceSpec], where:
             else:
                 ctx.error(
                     cnode,
-                    f"confidence must be low, moderate or high, not '{value}'",
+                    f"confidence must be low, moderate or high, not '{shorten(value)}'",
                     "confidence says how well founded a judgment is; the probability itself goes in p or cpt",
                 )
     return Provenance(note, tuple(refs), confidence)
@@ -322,10 +359,15 @@ def provenance(node: YNode, ctx: Context, sources: dict[str, SourceSpec], where:
 
 
 class _Builder:
-    def __init__(self, ctx: Context, root: YNode, default_id: str):
+    def __init__(
+        self, ctx: Context, root: YNode, default_id: str, max_table: float = DEFAULT_MAX_TABLE
+    ):
         self.ctx = ctx
         self.root = root
         self.default_id = default_id
+        self.max_table = max_table
+        self.table_bytes = 0.0  # of the tables sized so far
+        self.over_total = False  # the tables together were reported above the budget
         self.sources: dict[str, SourceSpec] = {}
         self.bad_parents: set[str] = set()  # nodes whose 'parents' could not be read
 
@@ -342,7 +384,8 @@ class _Builder:
                     model_id = value
                 else:
                     ctx.error(
-                        idnode, f"model id '{value}' may use only letters, digits, '_', '.' and '-'"
+                        idnode,
+                        f"model id '{shorten(value)}' may use only letters, digits, '_', '.' and '-'",
                     )
         title = text_field(root.get("title"), ctx, "title") or model_id
         horizon = text_field(root.get("horizon"), ctx, "horizon")
@@ -357,8 +400,8 @@ class _Builder:
             elif name is not None:
                 ctx.error(
                     scale_node,
-                    f"unknown scale '{name}'",
-                    suggest(name, SCALES) or f"scales: {', '.join(SCALES)}",
+                    f"unknown scale '{shorten(name)}'",
+                    ctx.suggest(name, SCALES) or f"scales: {', '.join(SCALES)}",
                 )
         strength = strength_field(root.get("strength"), ctx, "the model's strength")
         snode = root.get("sources")
@@ -440,17 +483,21 @@ class _Builder:
         if tnode is None:
             return ()
         names = _name_list(tnode, self.ctx, "targets")
-        out: list[str] = []
+        known = set(nodes)
+        out: dict[str, None] = {}
         for name, item in names or []:
-            if name not in nodes:
-                self.ctx.error(item, f"unknown target '{name}'", suggest(name, nodes))
-            elif name not in out:
-                out.append(name)
+            if name not in known:
+                self.ctx.error(
+                    item, f"unknown target '{shorten(name)}'", self.ctx.suggest(name, nodes)
+                )
+            else:
+                out[name] = None
         return tuple(out)
 
     def _nodes(self, nnode: YNode) -> dict[str, NodeSpec] | None:
         ctx = self.ctx
         ids = [k for k, _, _ in nnode.pairs()]
+        known = set(ids)
         raw: dict[str, tuple[YNode, YNode]] = {}
         states: dict[str, tuple[str, ...]] = {}
         parents: dict[str, tuple[str, ...]] = {}
@@ -459,7 +506,7 @@ class _Builder:
             if not _NODE_ID.match(nid):
                 ctx.error(
                     knode,
-                    f"node id '{nid}' may use only letters, digits, '_', '.' and '-', and must not start with a digit",
+                    f"node id '{shorten(nid)}' may use only letters, digits, '_', '.' and '-', and must not start with a digit",
                 )
                 good = False
                 continue
@@ -477,7 +524,7 @@ class _Builder:
                 good = False
             else:
                 states[nid] = st
-            parents[nid] = self._parents(nid, body, ids)
+            parents[nid] = self._parents(nid, body, ids, known)
         # Cycles (only among edges that exist).
         _order, cycle = topological_order({n: parents[n] for n in raw})
         if cycle is not None:
@@ -496,7 +543,10 @@ class _Builder:
             ps = parents[nid]
             if nid in self.bad_parents or any(p not in states for p in ps):
                 continue  # bad or unknown parent, or a parent with bad states: already reported
-            table = self._table(nid, body, states[nid], ps, {p: states[p] for p in ps}, ids)
+            if not self._sized(nid, body, states[nid], [states[p] for p in ps]):
+                good = False
+                continue
+            table = self._table(nid, body, states[nid], ps, {p: states[p] for p in ps}, known)
             prov = provenance(body, ctx, self.sources, f"node '{nid}'")
             # checked even when the table is bad, so one error does not hide another
             adverse = self._adverse(nid, body, states[nid])
@@ -531,6 +581,43 @@ class _Builder:
             )
         return nodes if good and len(nodes) == len(ids) else None
 
+    def _sized(
+        self, nid: str, body: YNode, states: tuple[str, ...], parent_states: list[tuple[str, ...]]
+    ) -> bool:
+        """Check the node's table against the budget before anything of it is built: alone
+        (building it takes BUILD_COPIES times its size) and with the tables before it."""
+        size = TableSize.of(len(states), (len(s) for s in parent_states))
+        if not parent_states:
+            self.table_bytes += size.bytes  # as long as the list of states written
+            return True
+        need = BUILD_COPIES * size.bytes
+        together = self.table_bytes + need  # the tables kept so far, and this one being built
+        where = body.keynode("parents") or body
+        budget = format_bytes(self.max_table)
+        hint = "split the parents with intermediate nodes, or give them fewer states"
+        if need > self.max_table:
+            self.ctx.error(
+                where,
+                f"the table of '{nid}' would have {size.entries_text()} entries "
+                f"({_cards_text(parent_states)}, {len(states)} states of its own): building it "
+                f"needs about {format_bytes(need)}, above the budget of {budget}; refused before "
+                "building it",
+                hint + _raise_budget(need),
+            )
+            return False
+        self.table_bytes += size.bytes
+        if together > self.max_table and not self.over_total:
+            self.over_total = True  # said once: every later table would repeat it
+            self.ctx.error(
+                where,
+                f"with the table of '{nid}' the model's tables need about "
+                f"{format_bytes(together)} together, above the budget of {budget}; refused "
+                "before building them",
+                hint + _raise_budget(together),
+            )
+            return False
+        return True
+
     def _adverse(self, nid: str, body: YNode, states: tuple[str, ...]) -> tuple[str, ...] | None:
         anode = body.get("adverse")
         if anode is None:
@@ -538,14 +625,19 @@ class _Builder:
         names = _name_list(anode, self.ctx, "adverse")
         if names is None:
             return None
-        out: list[str] = []
+        known = self.ctx.members(states)
+        out: dict[str, None] = {}
         for name, item in names:
-            if name not in states:
-                hint = suggest(name, states) or f"the states of '{nid}' are: {', '.join(states)}"
-                self.ctx.error(item, f"'adverse' of '{nid}' names no state '{name}'", hint)
+            if name not in known:
+                hint = (
+                    self.ctx.suggest(name, states)
+                    or f"the states of '{nid}' are: {listing(states)}"
+                )
+                self.ctx.error(
+                    item, f"'adverse' of '{nid}' names no state '{shorten(name)}'", hint
+                )
                 return None
-            if name not in out:
-                out.append(name)
+            out[name] = None
         return tuple(out)
 
     def _states(self, nid: str, body: YNode) -> tuple[str, ...] | None:
@@ -563,7 +655,7 @@ class _Builder:
         if len(snode.items) < 2:
             ctx.error(snode, f"node '{nid}' needs at least two states, found {len(snode.items)}")
             return None
-        out: list[str] = []
+        out: dict[str, None] = {}  # ordered, and fast to look up
         ok = True
         for item in snode.items:
             if not item.is_scalar or item.scalar_type() == "null":
@@ -579,23 +671,23 @@ class _Builder:
                 )
                 ok = False
             elif name != name.strip():
-                ctx.error(item, f"state '{name}' of '{nid}' starts or ends with spaces")
+                ctx.error(item, f"state '{shorten(name)}' of '{nid}' starts or ends with spaces")
                 ok = False
             elif name == "*" or any(c in name for c in _BAD_STATE_CHARS):
                 ctx.error(
                     item,
-                    f"state '{name}' of '{nid}' cannot contain ',' or '|' or be '*'",
+                    f"state '{shorten(name)}' of '{nid}' cannot contain ',' or '|' or be '*'",
                     "these characters separate states in CPT row keys",
                 )
                 ok = False
             elif name in out:
-                ctx.error(item, f"node '{nid}' lists state '{name}' twice")
+                ctx.error(item, f"node '{nid}' lists state '{shorten(name)}' twice")
                 ok = False
             else:
-                out.append(name)
+                out[name] = None
         return tuple(out) if ok else None
 
-    def _parents(self, nid: str, body: YNode, ids: list[str]) -> tuple[str, ...]:
+    def _parents(self, nid: str, body: YNode, ids: list[str], known: set[str]) -> tuple[str, ...]:
         ctx = self.ctx
         pnode = body.get("parents")
         if pnode is None:
@@ -603,18 +695,20 @@ class _Builder:
         names = _name_list(pnode, ctx, "parents")
         if names is None:
             self.bad_parents.add(nid)
-        out: list[str] = []
+        out: dict[str, None] = {}
         for name, item in names or []:
             if name == nid:
                 ctx.error(item, f"node '{nid}' lists itself as a parent")
                 self.bad_parents.add(nid)
-            elif name not in ids:
-                ctx.error(item, f"unknown parent '{name}' of '{nid}'", suggest(name, ids))
-                out.append(name)  # keeps the node's table unchecked (its parent is unknown)
+            elif name not in known:
+                ctx.error(
+                    item, f"unknown parent '{shorten(name)}' of '{nid}'", ctx.suggest(name, ids)
+                )
+                out[name] = None  # keeps the node's table unchecked (its parent is unknown)
             elif name in out:
                 ctx.error(item, f"node '{nid}' lists parent '{name}' twice")
             else:
-                out.append(name)
+                out[name] = None
         return tuple(out)
 
     def _table(
@@ -624,7 +718,7 @@ class _Builder:
         states: tuple[str, ...],
         parents: tuple[str, ...],
         parent_states: dict[str, tuple[str, ...]],
-        ids: list[str],
+        known: set[str],
     ) -> Table | None:
         ctx = self.ctx
         pnode, cnode = body.get("p"), body.get("cpt")
@@ -688,7 +782,7 @@ class _Builder:
         if pnode is not None:
             ctx.error(
                 body.keynode("p"),
-                f"node '{nid}' has parents ({', '.join(parents)}), so it takes 'cpt:', not 'p:'",
+                f"node '{nid}' has parents ({listing(parents)}), so it takes 'cpt:', not 'p:'",
                 "write its rows under cpt:, e.g. 'parent=yes: 0.8' and 'default: 0.1'",
             )
             return None
@@ -718,10 +812,10 @@ class _Builder:
             if j == i and j + 1 == len(pairs):
                 continue  # a single row without a value: reported by _row
             cut.update(range(i, j + 1))
-            written = ", ".join(k for k, _, _ in pairs[i : j + 1])
+            written = ", ".join(k for k, _, _ in pairs[i : min(j + 1, i + 20)])
             ctx.error(
                 knode,
-                f"row '{written}' of '{nid}' is cut at its commas: inside {{...}} a comma ends a key",
+                f"row '{shorten(written)}' of '{nid}' is cut at its commas: inside {{...}} a comma ends a key",
                 "write rows in block style, one per line, or quote the key",
             )
             ok = False
@@ -734,7 +828,7 @@ class _Builder:
                     ok = False
                 default = row
                 continue
-            when = parse_row_key(knode, nid, parents, parent_states, ids, ctx)
+            when = parse_row_key(knode, nid, parents, parent_states, known, ctx)
             if when is None:
                 ok = False
                 continue

@@ -20,14 +20,14 @@ Every parameter accepts every probability form and keeps its spread.
 
 from __future__ import annotations
 
-import itertools
+import functools
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from riskchain.errors import suggest
+from riskchain.errors import listing, power_text, shorten
 from riskchain.spec.probability import Context, Prob, parse_prob
 from riskchain.spec.tables import Dist, Provenance, Table, parse_dist
 from riskchain.spec.yamlsrc import YNode
@@ -36,6 +36,13 @@ FORMS = ("compound", "net")
 PARAMETRIC_KEYS = ("noisy_or", "noisy_and", "logic", "noisy_max", "ranked")
 CAUSE_KEYS = ("p", "state", "note", "source", "sources", "confidence")
 RANKED_FUNCTIONS = ("wmean", "wmin", "wmax", "mixminmax")
+# What the ranked formulas compute to about 1e-13 (checked against 60-digit
+# arithmetic): a variance up to 1e6, where the table is already uniform to 1e-7,
+# and nonzero weights between 1e-6 and 1e6 (sums of weights near 1e308 overflow,
+# products with weights near 1e-308 underflow to 0).
+VARIANCE_MAX = 1e6
+WEIGHT_MIN = 1e-6
+WEIGHT_MAX = 1e6
 
 
 def present_state(states: Sequence[str]) -> str:
@@ -125,22 +132,37 @@ class NoisyOr(Table):
                 factors = [
                     np.minimum(np.where(top > 0, a / top, a), 1.0) if compound else a for a in arrs
                 ]
-        for combo in itertools.product(*(range(n) for n in shape)):
+        # The product over causes for every parent combination at once: each cause
+        # contributes its factor along its own axis (1 in the other states), so
+        # the numbers are those of a loop over the combinations, in the same order.
+        y = _along(base if not self.negate else top, batch, len(shape))
+        for i, (f, pr) in enumerate(zip(factors, present)):
+            g = np.ones((*batch, shape[i]))
             if not self.negate:
-                q = base
-                for f, j, pr in zip(factors, combo, present):
-                    if j == pr:
-                        q = q * f
-                y = 1.0 - np.clip(q, 0.0, 1.0)
+                g[..., pr] = f  # noisy_or: the factor applies where the cause is present
             else:
-                y = top
-                for f, j, pr in zip(factors, combo, present):
-                    if j != pr:
-                        y = y * f
-                y = np.clip(y, 0.0, 1.0)
-            out[(Ellipsis, *combo, 0)] = 1.0 - y
-            out[(Ellipsis, *combo, 1)] = y
+                g[...] = np.broadcast_to(f, batch)[..., None]  # noisy_and: where it is absent
+                g[..., pr] = 1.0
+            y = y * _along(g, batch, len(shape), i)
+        y = np.broadcast_to(y, (*batch, *shape))
+        y = 1.0 - np.clip(y, 0.0, 1.0) if not self.negate else np.clip(y, 0.0, 1.0)
+        out[..., 0] = 1.0 - y
+        out[..., 1] = y
         return out
+
+
+def _along(
+    arr: np.ndarray | float, batch: tuple[int, ...], k: int, axis: int | None = None
+) -> np.ndarray:
+    """``arr`` placed for broadcasting over ``k`` parent axes after the ``batch`` axes:
+    shape ``(*batch, 1, ...)`` when ``axis`` is None, else its last axis (a parent's
+    states) becomes parent axis ``axis``: ``(*batch, 1, .., n, .., 1)``."""
+    a = np.asarray(arr, dtype=np.float64)
+    if axis is None:
+        return np.broadcast_to(a, batch).reshape(*batch, *([1] * k))
+    n = a.shape[-1]
+    a = np.broadcast_to(a, (*batch, n))
+    return a.reshape(*batch, *([1] * axis), n, *([1] * (k - axis - 1)))
 
 
 @dataclass(frozen=True)
@@ -165,9 +187,14 @@ class Logic(Table):
         out = np.empty((*shape, 2))
         idx = [states.index(p) for p, states in zip(self.present, parent_states)]
         need = {"and": len(idx), "or": 1, "at_least": self.k}[self.op]
-        for combo in itertools.product(*(range(n) for n in shape)):
-            on = sum(j == i for j, i in zip(combo, idx)) >= need
-            out[combo] = (0.0, 1.0) if on else (1.0, 0.0)
+        # how many parents are in their present state, for every combination at once
+        count = np.zeros([1] * len(shape), dtype=np.int16)
+        for i, (n, pr) in enumerate(zip(shape, idx)):
+            hit = (np.arange(n) == pr).astype(np.int16)
+            count = count + hit.reshape(*([1] * i), n, *([1] * (len(shape) - i - 1)))
+        on = np.broadcast_to(count >= need, shape)
+        out[..., 1] = on
+        out[..., 0] = ~on
         return out
 
 
@@ -220,25 +247,32 @@ class NoisyMax(Table):
         cause_cums = []
         for table, states in zip(dists, parent_states):
             cums = {}
+            where = {s: j for j, s in enumerate(states)}
             for state, dist in table.items():
                 c = np.cumsum(np.asarray(dist, dtype=np.float64), axis=-1)
                 if self.form == "compound":
                     c, lk = np.broadcast_arrays(c, cum_leak)
                     c = np.divide(c, lk, out=np.ones_like(c), where=lk > 0)
-                cums[states.index(state)] = c
+                cums[where[state]] = c
             cause_cums.append(cums)
         shape = [len(s) for s in parent_states]
-        out = np.empty((*batch, *shape, card))
-        for combo in itertools.product(*(range(n) for n in shape)):
-            cum = np.broadcast_to(cum_leak, (*batch, card))
-            for cums, j in zip(cause_cums, combo):
-                if j in cums:
-                    cum = cum * cums[j]
-            cum = np.clip(cum, 0.0, 1.0)
-            cum[..., -1] = 1.0
-            cum = np.maximum.accumulate(cum, axis=-1)
-            out[(Ellipsis, *combo, slice(None))] = np.diff(cum, axis=-1, prepend=0.0)
-        return out
+        k = len(shape)
+        # every combination at once: each cause multiplies along its own axis
+        # (1 in its absent state), in the order a loop over the causes would
+        # (in place in the one table-sized array: its size was checked against the budget)
+        cum = np.empty((*batch, *shape, card))
+        cum[...] = np.broadcast_to(cum_leak, (*batch, card)).reshape(*batch, *([1] * k), card)
+        for i, (cums, n) in enumerate(zip(cause_cums, shape)):
+            g = np.ones((*batch, n, card))
+            for j, c in cums.items():
+                g[..., j, :] = c
+            cum *= g.reshape(*batch, *([1] * i), n, *([1] * (k - i - 1)), card)
+        np.clip(cum, 0.0, 1.0, out=cum)
+        cum[..., -1] = 1.0
+        np.maximum.accumulate(cum, axis=-1, out=cum)
+        for j in range(card - 1, 0, -1):  # the distribution from the cumulative one
+            cum[..., j] -= cum[..., j - 1]
+        return cum
 
 
 @dataclass(frozen=True)
@@ -267,37 +301,49 @@ class Ranked(Table):
 
     def expand(self, card: int, parent_states: Sequence[Sequence[str]]) -> np.ndarray:
         shape = [len(s) for s in parent_states]
-        mids = [[(k + 0.5) / len(s) for k in range(len(s))] for s in parent_states]
-        out = np.empty((*shape, card))
-        for combo in itertools.product(*(range(n) for n in shape)):
-            x = [m[j] for m, j in zip(mids, combo)]
-            out[combo] = truncated_normal_bins(
-                ranked_mean(self.function, x, self.weights), self.variance, card
+        k = len(shape)
+        # each parent's interval midpoints along its own axis: the function is then
+        # computed for every combination at once, in the order ranked_mean takes
+        x = [
+            np.array([(j + 0.5) / n for j in range(n)]).reshape(
+                *([1] * i), n, *([1] * (k - i - 1))
             )
-        return out
+            for i, n in enumerate(shape)
+        ]
+        mean = np.broadcast_to(ranked_mean(self.function, x, self.weights), shape)
+        # few distinct means (parents share their midpoints): the bins of each once
+        values, where = np.unique(mean, return_inverse=True)
+        bins = np.array([truncated_normal_bins(float(m), self.variance, card) for m in values])
+        return bins[where.reshape(shape)]
 
 
-def ranked_mean(function: str, x: Sequence[float], w: Sequence[float]) -> float:
+def ranked_mean(function: str, x: Sequence, w: Sequence[float]):
     """WMEAN, WMIN, WMAX or MIXMINMAX of parent values ``x`` with weights ``w``
-    (Fenton, Neil & Caballero 2007). MIXMINMAX takes weights (w_min, w_max)."""
+    (Fenton, Neil & Caballero 2007). MIXMINMAX takes weights (w_min, w_max).
+
+    ``x`` holds floats, or arrays that broadcast together (then the result is an
+    array: the function of every combination of their values)."""
     n = len(x)
     if function == "wmean":
         return sum(wi * xi for wi, xi in zip(w, x)) / sum(w)
     if function == "wmin":
         if n == 1:
             return x[0]
-        return min(
-            (w[i] * x[i] + sum(x[j] for j in range(n) if j != i)) / (w[i] + n - 1) for i in range(n)
+        return functools.reduce(
+            np.minimum,
+            ((w[i] * x[i] + sum(x[j] for j in range(n) if j != i)) / (w[i] + n - 1) for i in range(n)),
         )
     if function == "wmax":
         if n == 1:
             return x[0]
-        return max(
-            (w[i] * x[i] + sum(x[j] for j in range(n) if j != i)) / (w[i] + n - 1) for i in range(n)
+        return functools.reduce(
+            np.maximum,
+            ((w[i] * x[i] + sum(x[j] for j in range(n) if j != i)) / (w[i] + n - 1) for i in range(n)),
         )
     if function == "mixminmax":
         wmin, wmax = w
-        return (wmin * min(x) + wmax * max(x)) / (wmin + wmax)
+        lo, hi = functools.reduce(np.minimum, x), functools.reduce(np.maximum, x)
+        return (wmin * lo + wmax * hi) / (wmin + wmax)
     raise ValueError(function)
 
 
@@ -345,7 +391,7 @@ def _cause(
                 ctx.error(
                     kn,
                     f"unknown key '{k}' in cause '{key}' of {owner}",
-                    suggest(k, CAUSE_KEYS)
+                    ctx.suggest(k, CAUSE_KEYS)
                     or "a cause takes p, and optionally state, note, source, sources, confidence",
                 )
                 return None
@@ -360,11 +406,11 @@ def _cause(
         provenance = prov(value, f"cause '{key}' of {owner}") if prov is not None else Provenance()
         snode = value.get("state")
         if snode is not None:
-            if not snode.is_scalar or snode.text not in states:
+            if not snode.is_scalar or snode.text not in ctx.members(states):
                 ctx.error(
                     snode,
                     f"cause '{key}' of {owner}: '{key}' has no state '{snode.text}'",
-                    suggest(snode.text, states) or f"its states are: {', '.join(states)}",
+                    ctx.suggest(snode.text, states) or f"its states are: {listing(states)}",
                 )
                 return None
             present = snode.text
@@ -373,7 +419,7 @@ def _cause(
             knode,
             f"cause '{key}' of {owner} has {len(states)} states and none is 'yes': "
             "name the one that counts as present",
-            f"write {key}: {{state: {states[-1]}, p: ...}} (its states are: {', '.join(states)})",
+            f"write {key}: {{state: {states[-1]}, p: ...}} (its states are: {listing(states)})",
         )
         return None
     p = parse_prob(pnode, ctx)
@@ -433,7 +479,7 @@ def parse_noisy(
             ctx.error(
                 knode,
                 f"'{key}' in {owner} is not a parent of '{nid}' (nor leak or form)",
-                suggest(key, [*parents, "leak", "form"])
+                ctx.suggest(key, [*parents, "leak", "form"])
                 or f"the parents of '{nid}' are: {', '.join(parents)}",
             )
             ok = False
@@ -441,7 +487,7 @@ def parse_noisy(
     if ok and missing:
         ctx.error(
             at,
-            f"{owner} gives no number for parent{'s' if len(missing) > 1 else ''} {', '.join(missing)}",
+            f"{owner} gives no number for parent{'s' if len(missing) > 1 else ''} {listing(missing)}",
             "every parent is a cause with its own number",
         )
         ok = False
@@ -525,7 +571,7 @@ def parse_logic(
         return Logic("at_least", int(k), present, node.line, node.col, parents)
     hint = "and: all parents hold; or: at least one; {at_least: k}: k or more"
     if node.is_scalar:
-        hint = suggest(node.text, ("and", "or", "at_least")) or hint
+        hint = ctx.suggest(node.text, ("and", "or", "at_least")) or hint
     ctx.error(node, f"{owner} must be and, or, or {{at_least: k}}; found {node.describe()}", hint)
     return None
 
@@ -574,11 +620,11 @@ def parse_noisy_max(
             dists = []
             anode = value.get("absent")
             if anode is not None:
-                if not anode.is_scalar or anode.text not in pst:
+                if not anode.is_scalar or anode.text not in ctx.members(pst):
                     ctx.error(
                         anode,
                         f"'{key}' has no state '{anode.text}' (absent state in {owner})",
-                        suggest(anode.text, pst) or f"its states are: {', '.join(pst)}",
+                        ctx.suggest(anode.text, pst) or f"its states are: {listing(pst)}",
                     )
                     ok = False
                     continue
@@ -586,11 +632,11 @@ def parse_noisy_max(
             for s, sk, sv in value.pairs():
                 if s == "absent":
                     continue
-                if s not in pst:
+                if s not in ctx.members(pst):
                     ctx.error(
                         sk,
                         f"'{key}' has no state '{s}' ({owner})",
-                        suggest(s, pst) or f"its states are: {', '.join(pst)}",
+                        ctx.suggest(s, pst) or f"its states are: {listing(pst)}",
                     )
                     ok = False
                     continue
@@ -614,7 +660,7 @@ def parse_noisy_max(
             if missing:
                 ctx.error(
                     knode,
-                    f"cause '{key}' of {owner} gives no distribution for {', '.join(missing)}",
+                    f"cause '{key}' of {owner} gives no distribution for {listing(missing)}",
                     f"'{absent}' is its absent state; give the others",
                 )
                 ok = False
@@ -624,7 +670,7 @@ def parse_noisy_max(
             ctx.error(
                 knode,
                 f"'{key}' in {owner} is not a parent of '{nid}' (nor leak or form)",
-                suggest(key, [*parents, "leak", "form"])
+                ctx.suggest(key, [*parents, "leak", "form"])
                 or f"the parents of '{nid}' are: {', '.join(parents)}",
             )
             ok = False
@@ -632,7 +678,7 @@ def parse_noisy_max(
     if ok and missing:
         ctx.error(
             at,
-            f"{owner} gives nothing for parent{'s' if len(missing) > 1 else ''} {', '.join(missing)}",
+            f"{owner} gives nothing for parent{'s' if len(missing) > 1 else ''} {listing(missing)}",
             "every parent is a cause: map each of its states but the absent one to a distribution",
         )
         ok = False
@@ -681,7 +727,7 @@ def _form(value: YNode, ctx: Context, owner: str) -> str | None:
     ctx.error(
         value,
         f"form of {owner} must be compound or net, not {value.describe()}",
-        suggest(value.text, FORMS) if value.is_scalar else None,
+        ctx.suggest(value.text, FORMS) if value.is_scalar else None,
     )
     return None
 
@@ -721,7 +767,7 @@ def parse_ranked(
             ctx.error(
                 knode,
                 f"unknown key '{key}' in {owner}",
-                suggest(key, ("function", "weights", "variance")),
+                ctx.suggest(key, ("function", "weights", "variance")),
             )
             return None
     fnode = node.get("function")
@@ -730,7 +776,7 @@ def parse_ranked(
         ctx.error(
             fnode,
             f"function of {owner} must be one of {', '.join(RANKED_FUNCTIONS)}, not {fnode.describe()}",
-            suggest(function, RANKED_FUNCTIONS) if function else None,
+            ctx.suggest(function, RANKED_FUNCTIONS) if function else None,
         )
         return None
     vnode = node.get("variance")
@@ -738,6 +784,13 @@ def parse_ranked(
     if variance is None or not variance > 0:
         ctx.error(
             vnode or at, f"{owner} needs a positive 'variance' (e.g. 0.01: tight, 0.1: loose)"
+        )
+        return None
+    if variance > VARIANCE_MAX:
+        ctx.error(
+            vnode,
+            f"variance of {owner} is {shorten(vnode.text)}; it must be at most {power_text(VARIANCE_MAX)}",
+            "above about 10 the table is already nearly uniform; 0.01 is tight, 0.1 loose",
         )
         return None
     wnode = node.get("weights")
@@ -754,6 +807,9 @@ def parse_ranked(
             )
             return None
         weights = tuple(float(_finite(i)) for i in wnode.items)
+        for item, w, name in zip(wnode.items, weights, ("w_min", "w_max")):
+            if not _weight_in_range(w, item, ctx, owner, name):
+                return None
         if sum(weights) <= 0:
             ctx.error(wnode, f"{owner}: the weights cannot both be 0")
             return None
@@ -774,12 +830,14 @@ def parse_ranked(
                     ctx.error(
                         kn,
                         f"'{k}' in the weights of {owner} is not a parent of '{nid}'",
-                        suggest(k, parents) or f"the parents of '{nid}' are: {', '.join(parents)}",
+                        ctx.suggest(k, parents) or f"the parents of '{nid}' are: {', '.join(parents)}",
                     )
                     return None
                 num = _finite(v)
                 if num is None or num < 0:
                     ctx.error(v, f"weight of '{k}' in {owner} must be a nonnegative number")
+                    return None
+                if not _weight_in_range(num, v, ctx, owner, f"'{k}'"):
                     return None
                 if function in ("wmin", "wmax") and num < 1:
                     ctx.error(
@@ -793,13 +851,27 @@ def parse_ranked(
                 got[k] = num
             missing = [p for p in parents if p not in got]
             if missing:
-                ctx.error(wnode, f"{owner}: no weight for {', '.join(missing)}")
+                ctx.error(wnode, f"{owner}: no weight for {listing(missing)}")
                 return None
             weights = tuple(got[p] for p in parents)
         if function == "wmean" and sum(weights) <= 0:
             ctx.error(wnode, f"{owner}: the weights cannot all be 0")
             return None
     return Ranked(function, weights, float(variance), node.line, node.col, parents)
+
+
+def _weight_in_range(w: float, node: YNode, ctx: Context, owner: str, name: str) -> bool:
+    """A ranked weight is 0 or between WEIGHT_MIN and WEIGHT_MAX (only ratios matter)."""
+    if w == 0 or WEIGHT_MIN <= w <= WEIGHT_MAX:
+        return True
+    ctx.error(
+        node,
+        f"weight of {name} in {owner} is {shorten(node.text)}; nonzero weights must be between "
+        f"{power_text(WEIGHT_MIN)} and {power_text(WEIGHT_MAX)}",
+        "a weight of 1e6 already lets its parent decide alone; for wmean and mixminmax only "
+        "the ratios between the weights matter, so they can be scaled together",
+    )
+    return False
 
 
 def parse_parametric(

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Collection
 from dataclasses import dataclass, field
 
-from riskchain.errors import Diagnostic, suggest
+from riskchain.errors import Diagnostic, power_text, shorten, suggest
 from riskchain.scales import DEFAULT_SCALE, Scale
 from riskchain.spec.yamlsrc import BLOCK_SCALAR_HINT, YNode
 
@@ -22,6 +23,10 @@ from riskchain.spec.yamlsrc import BLOCK_SCALAR_HINT, YNode
 SUM_TOLERANCE = 1e-4
 # Within this nothing is said: a sum off by a double's rounding or a last decimal.
 QUIET_SUM_TOLERANCE = 1e-6
+
+# beta(a, b) takes pseudo-counts up to this: beta(1e9, 1e9) has a spread of 1e-5,
+# already a single number, and a + b of two numbers near 1e308 is not a number.
+BETA_MAX = 1e9
 
 _NUM = r"[-+]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][-+]?[0-9]+)?"
 _PERCENT = re.compile(rf"^\s*({_NUM})\s*%\s*$")
@@ -36,6 +41,13 @@ FLOW_HINT = (
 )
 
 
+# "did you mean" costs a comparison with every name it could mean: a file with
+# thousands of misspelt names over thousands of states would take minutes. A file
+# gets this many suggestions, from this many names compared in all.
+SUGGESTIONS = 10
+SUGGESTION_WORK = 50_000
+
+
 @dataclass
 class Context:
     """Collects diagnostics for one file while it is validated."""
@@ -46,6 +58,29 @@ class Context:
     # distributions renormalized from a sum off by more than QUIET_SUM_TOLERANCE:
     # (line, col, sum), said once per file by :meth:`sum_warning`
     renormalized: list[tuple[int, int, float]] = field(default_factory=list)
+    suggestions: int = 0  # "did you mean" hints computed so far
+    compared: int = 0  # names compared for them
+    _sets: dict[int, tuple[tuple[str, ...], frozenset[str]]] = field(
+        default_factory=dict, repr=False
+    )
+
+    def suggest(self, word: str, choices: Collection[str]) -> str | None:
+        """``did you mean 'x'?`` as :func:`riskchain.errors.suggest`, while the file's
+        allowance lasts (:data:`SUGGESTIONS` hints, :data:`SUGGESTION_WORK` names compared)."""
+        if self.suggestions >= SUGGESTIONS or self.compared + len(choices) > SUGGESTION_WORK:
+            return None
+        self.suggestions += 1
+        self.compared += len(choices)
+        return suggest(word, choices)
+
+    def members(self, names: tuple[str, ...]) -> frozenset[str]:
+        """``names`` as a set, made once per tuple: membership tests on a tuple of
+        100,000 states would make reading the file quadratic."""
+        hit = self._sets.get(id(names))
+        if hit is None:
+            # the tuple is kept with its set, so its id cannot be reused meanwhile
+            hit = self._sets[id(names)] = (names, frozenset(names))
+        return hit[1]
 
     def error(
         self, node: YNode | None, message: str, hint: str | None = None, offset: int = 0
@@ -162,8 +197,17 @@ def parse_prob(node: YNode, ctx: Context, what: str = "probability") -> Prob | N
     m = _BETA.match(text)
     if m:
         a, b = float(m.group(1)), float(m.group(2))
+        written = f"beta({shorten(m.group(1), 24)}, {shorten(m.group(2), 24)})"
         if not (a > 0 and b > 0 and math.isfinite(a) and math.isfinite(b)):
-            ctx.error(node, f"beta({m.group(1)}, {m.group(2)}) needs two positive numbers")
+            ctx.error(node, f"{written} needs two positive numbers")
+            return None
+        if a > BETA_MAX or b > BETA_MAX:
+            ctx.error(
+                node,
+                f"{written}: a and b must be at most {power_text(BETA_MAX)}",
+                "with pseudo-counts this large the distribution is a single number "
+                f"(its mean a/(a+b) = {1 / (1 + b / a):.6g}): write that number instead",
+            )
             return None
         return Prob(a / (a + b), "beta", 0.0, 1.0, text.strip(), (a, b), node.line, node.col)
     if _BETA_CUT.match(text):
@@ -174,10 +218,10 @@ def parse_prob(node: YNode, ctx: Context, what: str = "probability") -> Prob | N
         return Prob(
             band.midpoint, "term", band.low, band.high, text.strip(), (), node.line, node.col
         )
-    hint = suggest(text, ctx.scale.words())
+    hint = ctx.suggest(text, ctx.scale.words())
     ctx.error(
         node,
-        f"unknown probability '{text}'",
+        f"unknown probability '{shorten(text)}'",
         hint
         or f"estimative terms ({ctx.scale.name}): " + ", ".join(b.term for b in ctx.scale.bands),
     )
@@ -189,13 +233,13 @@ _FORMS = "a probability is a number (0.35), a percentage ('35%'), a term (likely
 
 def _in_unit(value: float, node: YNode, ctx: Context, kind: str, text: str) -> Prob | None:
     if not math.isfinite(value):
-        ctx.error(node, f"probability {text} is not a finite number")
+        ctx.error(node, f"probability {shorten(text)} is not a finite number")
         return None
     if value < 0 or value > 1:
         hint = None
         if kind == "number" and 1 < value <= 100:
             hint = f"for a percentage write '{text}%'"
-        ctx.error(node, f"probability {text} is outside [0, 1]", hint)
+        ctx.error(node, f"probability {shorten(text)} is outside [0, 1]", hint)
         return None
     return Prob(value, kind, value, value, str(text).strip(), (), node.line, node.col)
 

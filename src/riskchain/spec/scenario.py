@@ -14,8 +14,9 @@ from pathlib import Path
 
 import numpy as np
 
-from riskchain.errors import SpecError, UsageError, suggest, warn
+from riskchain.errors import SpecError, UsageError, listing, shorten, suggest, warn
 from riskchain.spec.model import (
+    DEFAULT_MAX_TABLE,
     FORMAT_VERSION,
     ModelSpec,
     NodeSpec,
@@ -48,6 +49,9 @@ SCENARIO_FILE_KEYS = (
 )
 SCENARIO_KEYS = ("description", "extends", "given", "do", "likelihood", "set")
 SET_KEYS = ("p", "cpt", "note", "source", "sources", "confidence")
+# A scenario may build on at most this many others, one extending the next: each
+# scenario repeats the findings of its whole chain.
+MAX_EXTENDS = 100
 
 
 @dataclass(frozen=True)
@@ -146,8 +150,11 @@ def is_scenario_document(doc: Document) -> bool:
     )
 
 
-def load_scenario_file(path: str | Path, display: str | None = None) -> ScenarioFile:
-    """Read and validate a scenario file and its model.
+def load_scenario_file(
+    path: str | Path, display: str | None = None, max_table: float = DEFAULT_MAX_TABLE
+) -> ScenarioFile:
+    """Read and validate a scenario file and its model (its tables sized against
+    ``max_table`` bytes, as :func:`riskchain.spec.model.build_model` does).
 
     Raises
     ------
@@ -157,11 +164,14 @@ def load_scenario_file(path: str | Path, display: str | None = None) -> Scenario
         When the file does not exist.
     """
     name = display if display is not None else str(path)
-    return build_scenarios(load_yaml(path, name), Path(path))
+    return build_scenarios(load_yaml(path, name), Path(path), max_table)
 
 
-def build_scenarios(doc: Document, path: Path) -> ScenarioFile:
-    """Validate a parsed document as a scenario file."""
+def build_scenarios(
+    doc: Document, path: Path, max_table: float = DEFAULT_MAX_TABLE
+) -> ScenarioFile:
+    """Validate a parsed document as a scenario file (its model's tables sized
+    against ``max_table`` bytes)."""
     from riskchain.io.files import file_problem
     from riskchain.spec.model import load_model_spec
 
@@ -202,7 +212,7 @@ def build_scenarios(doc: Document, path: Path) -> ScenarioFile:
                 ctx.error(mnode, f"model file '{rel}' cannot be read: {problem} ({model_path})")
             else:
                 try:
-                    model = load_model_spec(model_path)
+                    model = load_model_spec(model_path, max_table=max_table)
                 except SpecError as exc:
                     n = len(exc.diagnostics)
                     ctx.error(
@@ -246,7 +256,7 @@ def build_scenarios(doc: Document, path: Path) -> ScenarioFile:
             ctx.error(
                 bnode,
                 f"baseline '{value}' is not a scenario of this file",
-                suggest(value, raw) or f"the scenarios are: {', '.join(raw)}",
+                ctx.suggest(value, raw) or f"the scenarios are: {listing(raw)}",
             )
         elif value is not None:
             baseline = value
@@ -265,16 +275,16 @@ def _targets(tnode: YNode | None, model: ModelSpec, ctx: Context) -> tuple[str, 
         return tuple(model.targets) or tuple(model.nodes)
     if tnode.is_seq and not tnode.items:
         ctx.error(tnode, "'targets' is empty", "leave it out to use the model's targets")
-    out: list[str] = []
+    out: dict[str, None] = {}
     for name, item in _name_list(tnode, ctx, "targets") or []:
         if name not in model.nodes:
             ctx.error(
                 item,
-                f"unknown target '{name}': the model has no such node",
-                suggest(name, model.nodes),
+                f"unknown target '{shorten(name)}': the model has no such node",
+                ctx.suggest(name, model.nodes),
             )
-        elif name not in out:
-            out.append(name)
+        else:
+            out[name] = None
     return tuple(out)
 
 
@@ -309,18 +319,18 @@ def _own(sid: str, knode: YNode, body: YNode, model: ModelSpec, ctx: Context) ->
             if not vnode.is_scalar or vnode.is_null():
                 ctx.error(
                     vnode,
-                    f"'{key}' of scenario '{sid}': give one state of '{name}' ({', '.join(spec.states)}), "
+                    f"'{key}' of scenario '{sid}': give one state of '{name}' ({listing(spec.states)}), "
                     f"found {vnode.describe()}",
                 )
                 continue
-            if vnode.text not in spec.states:
+            if vnode.text not in ctx.members(spec.states):
                 hint = (
-                    suggest(vnode.text, spec.states)
-                    or f"the states of '{name}' are: {', '.join(spec.states)}"
+                    ctx.suggest(vnode.text, spec.states)
+                    or f"the states of '{name}' are: {listing(spec.states)}"
                 )
                 ctx.error(
                     vnode,
-                    f"'{name}' has no state '{vnode.text}' ('{key}' of scenario '{sid}')",
+                    f"'{name}' has no state '{shorten(vnode.text)}' ('{key}' of scenario '{sid}')",
                     hint,
                 )
                 continue
@@ -366,8 +376,8 @@ def _node(name: str, knode: YNode, model: ModelSpec, ctx: Context, where: str) -
     if name not in model.nodes:
         ctx.error(
             knode,
-            f"unknown node '{name}' in {where}: the model has no such node",
-            suggest(name, model.nodes),
+            f"unknown node '{shorten(name)}' in {where}: the model has no such node",
+            ctx.suggest(name, model.nodes),
         )
         return None
     return model.nodes[name]
@@ -383,14 +393,17 @@ def _likelihood(
             f"{owner} must be a mapping {{state: likelihood}}, found {vnode.describe()}",
             "e.g. {yes: 0.8, no: 0.2}"
             if set(spec.states) == {"yes", "no"}
-            else f"give a weight for each state: {', '.join(spec.states)}",
+            else f"give a weight for each state: {listing(spec.states)}",
         )
         return None
     out: dict[str, float] = {}
+    known = ctx.members(spec.states)
     for state, sknode, wnode in vnode.pairs():
-        if state not in spec.states:
+        if state not in known:
             ctx.error(
-                sknode, f"{owner}: '{name}' has no state '{state}'", suggest(state, spec.states)
+                sknode,
+                f"{owner}: '{name}' has no state '{shorten(state)}'",
+                ctx.suggest(state, spec.states),
             )
             return None
         value = wnode.number()
@@ -402,7 +415,7 @@ def _likelihood(
     if missing:
         ctx.error(
             vnode,
-            f"{owner} gives no value for {', '.join(missing)}",
+            f"{owner} gives no value for {listing(missing)}",
             "give a likelihood for every state",
         )
         return None
@@ -460,7 +473,7 @@ def _set(
                 name,
                 spec.parents,
                 parent_states,
-                list(model.nodes),
+                model.nodes,
                 ctx,
                 fix_parents="a scenario changes numbers, not parents",
             )
@@ -487,27 +500,38 @@ def _resolve(
     own: dict[str, _Own], raw: dict[str, tuple[YNode, YNode]], ctx: Context
 ) -> dict[str, Scenario]:
     out: dict[str, Scenario] = {}
-    order = list(own)
+    order = {sid: i for i, sid in enumerate(own)}
+    too_long: list[str] = []  # the first scenario whose chain was refused
 
     def chain_of(sid: str) -> list[str] | None:
         chain = [sid]
+        seen = {sid}
         while True:
             ext = own[chain[-1]].extends
             if ext is None:
                 return chain
             parent, enode = ext
+            if len(chain) > MAX_EXTENDS and parent not in seen:
+                if not too_long:
+                    too_long.append(sid)
+                    ctx.error(
+                        own[sid].extends[1],  # type: ignore[index]
+                        f"scenario '{sid}' extends a chain of more than {MAX_EXTENDS} scenarios",
+                        "let later scenarios extend a shared earlier one rather than each the one before",
+                    )
+                return None
             if parent not in own:
                 if chain[-1] == sid:
                     ctx.error(
                         enode,
                         f"scenario '{sid}' extends '{parent}', which is not a scenario of this file",
-                        suggest(parent, own) or f"the scenarios are: {', '.join(own)}",
+                        ctx.suggest(parent, own) or f"the scenarios are: {listing(own)}",
                     )
                 return None
-            if parent in chain:
+            if parent in seen:
                 cycle = chain[chain.index(parent) :]
                 # reported once, at the 'extends' of the cycle's first scenario in the file
-                if parent == sid and sid == min(cycle, key=order.index):
+                if parent == sid and sid == min(cycle, key=order.__getitem__):
                     ctx.error(
                         own[sid].extends[1],  # type: ignore[index]
                         "scenarios extend each other in a cycle: " + " -> ".join([*cycle, sid]),
@@ -515,6 +539,7 @@ def _resolve(
                     )
                 return None
             chain.append(parent)
+            seen.add(parent)
 
     for sid in own:
         chain = chain_of(sid)

@@ -8,12 +8,12 @@ logic gates, ...) plug in here as further :class:`Table` subclasses.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from riskchain.errors import suggest
+from riskchain.errors import listing, shorten
 from riskchain.spec.probability import (
     FLOW_HINT,
     QUIET_SUM_TOLERANCE,
@@ -189,7 +189,7 @@ def parse_dist(node: YNode, states: tuple[str, ...], ctx: Context, owner: str) -
     if node.is_map:
         return _parse_mapping_dist(node, states, ctx, owner)
     if len(states) != 2:
-        listed = ", ".join(states)
+        listed = listing(states)
         if node.is_null() and node.flow:
             ctx.error(node, f"{owner}: no value given", FLOW_HINT)
         else:
@@ -210,10 +210,11 @@ def _parse_mapping_dist(
 ) -> Dist | None:
     given: dict[str, Prob] = {}
     ok = True
+    known = ctx.members(states)
     for key, knode, vnode in node.pairs():
-        if key not in states:
-            hint = suggest(key, states) or f"its states are: {', '.join(states)}"
-            ctx.error(knode, f"{owner}: unknown state '{key}'", hint)
+        if key not in known:
+            hint = ctx.suggest(key, states) or f"its states are: {listing(states)}"
+            ctx.error(knode, f"{owner}: unknown state '{shorten(key)}'", hint)
             ok = False
             continue
         p = parse_prob(vnode, ctx)
@@ -228,7 +229,7 @@ def _parse_mapping_dist(
     if len(missing) > 1:
         ctx.error(
             node,
-            f"{owner}: states {', '.join(missing)} have no probability",
+            f"{owner}: states {listing(missing)} have no probability",
             "give every state a probability, or leave out exactly one to receive the remainder",
         )
         return None
@@ -267,7 +268,7 @@ def parse_row_key(
     node_id: str,
     parents: Sequence[str],
     parent_states: dict[str, tuple[str, ...]],
-    all_nodes: Sequence[str],
+    all_nodes: Collection[str],
     ctx: Context,
     fix_parents: str | None = None,
 ) -> dict[str, tuple[str, ...]] | None:
@@ -279,6 +280,7 @@ def parse_row_key(
     Every parent must be named; errors point at the offending part of the key.
     """
     text = knode.text
+    shown = shorten(text)  # the row as it appears in messages
     base = 1 if knode.style in ("'", '"') else 0
     when: dict[str, tuple[str, ...]] = {}
     ok = True
@@ -290,7 +292,7 @@ def parse_row_key(
         if not item:
             ctx.error(
                 knode,
-                f"row '{text}' of '{node_id}' has an empty part",
+                f"row '{shown}' of '{node_id}' has an empty part",
                 "separate parent=state pairs with ', '",
                 offset,
             )
@@ -299,7 +301,7 @@ def parse_row_key(
         if "=" not in item:
             ctx.error(
                 knode,
-                f"'{item}' in row '{text}' of '{node_id}' is not parent=state",
+                f"'{item}' in row '{shown}' of '{node_id}' is not parent=state",
                 "write rows as 'parent=state, parent=state' (or 'default')",
                 offset,
             )
@@ -307,46 +309,43 @@ def parse_row_key(
             continue
         name, _, raw_value = item.partition("=")
         name, value = name.strip(), raw_value.strip()
-        if name not in parents:
+        if name not in parent_states:
             if name in all_nodes:
                 fix = fix_parents or f"add '{name}' to parents"
-                hint = f"the parents of '{node_id}' are: {', '.join(parents)}; {fix}"
-                msg = f"'{name}' in row '{text}' is not a parent of '{node_id}'"
+                hint = f"the parents of '{node_id}' are: {listing(parents)}; {fix}"
+                msg = f"'{name}' in row '{shown}' is not a parent of '{node_id}'"
             else:
-                hint = (
-                    suggest(name, parents)
-                    or f"the parents of '{node_id}' are: {', '.join(parents)}"
-                )
-                msg = f"unknown parent '{name}' in row '{text}' of '{node_id}'"
+                hint = ctx.suggest(name, parents) or f"the parents of '{node_id}' are: {listing(parents)}"
+                msg = f"unknown parent '{shorten(name)}' in row '{shown}' of '{node_id}'"
             ctx.error(knode, msg, hint, offset)
             ok = False
             continue
         if name in when:
-            ctx.error(knode, f"row '{text}' of '{node_id}' names '{name}' twice", None, offset)
+            ctx.error(knode, f"row '{shown}' of '{node_id}' names '{name}' twice", None, offset)
             ok = False
             continue
         states = parent_states[name]
         if value == "*":
             when[name] = states
             continue
-        chosen: list[str] = []
+        known = ctx.members(states)
+        chosen: dict[str, None] = {}
         apos = offset + len(item) - len(raw_value)  # where the states start
         for raw_alt in raw_value.split("|"):
             alt = raw_alt.strip()
             aoff = apos + len(raw_alt) - len(raw_alt.lstrip())
             apos += len(raw_alt) + 1
-            if alt not in states:
-                hint = suggest(alt, states) or f"the states of '{name}' are: {', '.join(states)}"
+            if alt not in known:
+                hint = ctx.suggest(alt, states) or f"the states of '{name}' are: {listing(states)}"
                 ctx.error(
                     knode,
-                    f"'{name}' has no state '{alt}' (in row '{text}' of '{node_id}')",
+                    f"'{name}' has no state '{shorten(alt)}' (in row '{shown}' of '{node_id}')",
                     hint,
                     aoff,
                 )
                 ok = False
                 break
-            if alt not in chosen:
-                chosen.append(alt)
+            chosen[alt] = None
         else:
             when[name] = tuple(chosen)
     if not ok:
@@ -355,7 +354,7 @@ def parse_row_key(
     if missing:
         ctx.error(
             knode,
-            f"row '{text}' of '{node_id}' does not name {', '.join(missing)}",
+            f"row '{shown}' of '{node_id}' does not name {listing(missing)}",
             "every row names every parent; use parent=* for 'any state'",
         )
         return None
@@ -372,7 +371,10 @@ def check_coverage(
 ) -> bool:
     """Report overlapping rows and, when there is no default row, missing ones."""
     shape = tuple(len(parent_states[p]) for p in parents)
-    owner = np.full(shape, -1, dtype=np.int64)
+    # the row covering each parent combination: the smallest integer type that can
+    # number the rows (the table's size was checked against the budget, not this)
+    dtype = np.int32 if len(table.rows) < 2**31 - 1 else np.int64
+    owner = np.full(shape, -1, dtype=dtype)
     lookup = [{s: j for j, s in enumerate(parent_states[p])} for p in parents]
     ok = True
     overlaps = 0
@@ -405,19 +407,32 @@ def check_coverage(
         else:
             owner[index] = np.where(block >= 0, block, i)
     if table.default is None:
-        holes = np.argwhere(owner < 0)
-        if len(holes):
+        nholes = int(np.count_nonzero(owner < 0))
+        if nholes:
             combos = [
                 ", ".join(f"{p}={parent_states[p][j]}" for p, j in zip(parents, hole))
-                for hole in holes[:limit]
+                for hole in _first_holes(owner, limit)
             ]
-            more = f" and {len(holes) - limit} more" if len(holes) > limit else ""
+            more = f" and {nholes - limit:,} more" if nholes > limit else ""
             ctx.error_at(
                 table.line,
                 table.col,
-                f"cpt of '{node_id}' has no row for {len(holes)} parent combination"
-                f"{'s' if len(holes) > 1 else ''}: " + "; ".join(combos) + more,
+                f"cpt of '{node_id}' has no row for {nholes:,} parent combination"
+                f"{'s' if nholes > 1 else ''}: " + "; ".join(combos) + more,
                 "add the rows, or a 'default:' row for every combination not listed",
             )
             ok = False
     return ok
+
+
+def _first_holes(owner: np.ndarray, limit: int, chunk: int = 1 << 16) -> list[tuple[int, ...]]:
+    """The first ``limit`` parent combinations no row covers, found a chunk at a time
+    (``np.argwhere`` on the whole table would hold every hole times every parent)."""
+    flat = owner.reshape(-1)
+    found: list[int] = []
+    for start in range(0, flat.size, chunk):
+        idx = np.flatnonzero(flat[start : start + chunk] < 0)
+        found.extend(int(start + i) for i in idx[: limit - len(found)])
+        if len(found) >= limit:
+            break
+    return [tuple(int(j) for j in np.unravel_index(i, owner.shape)) for i in found]

@@ -11,6 +11,7 @@ laughs" file is refused instead of exhausting memory.
 from __future__ import annotations
 
 import gc
+import math
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -20,9 +21,16 @@ from pathlib import Path
 from riskchain.errors import Diagnostic, SpecError
 
 # Alias expansion cap: a file may reuse anchors, but the expanded tree may not
-# exceed this many nodes beyond ten times the nodes actually written.
+# exceed this many nodes beyond ten times the nodes actually written, nor this many
+# characters of text beyond ten times the file's length (one long anchor used as a
+# thousand labels is few nodes but a thousand copies of its text in every output).
 _EXPANSION_SLACK = 100_000
 _EXPANSION_FACTOR = 10
+_EXPANSION_CHARS_SLACK = 1 << 20
+
+# Collections nested deeper than this are refused as soon as the one too deep opens:
+# a model file needs about eight levels, and the parser slows down with depth.
+MAX_DEPTH = 100
 
 BLOCK_SCALAR_HINT = (
     "'>' and '|' at the start of a value begin a block of text in YAML; "
@@ -63,6 +71,7 @@ class YNode:
     size: int = 1  # nodes in the fully expanded subtree (aliases counted in full)
     start: int = -1
     end: int = -1
+    chars: int = 0  # characters of scalar text in the fully expanded subtree
 
     # -- scalars -------------------------------------------------------------
     @property
@@ -105,7 +114,11 @@ class YNode:
         """The scalar as a number if it is a plain int or float, else None."""
         kind = self.scalar_type()
         if kind == "int":
-            return float(int(self.text, 0)) if self.text[:2] in ("0o", "0x") else float(self.text)
+            if self.text[:2] in ("0o", "0x"):
+                n = int(self.text, 0)
+                # float() of a whole number beyond the float range raises
+                return float(n) if n.bit_length() <= 1000 else math.inf
+            return float(self.text)  # (beyond the float range: inf)
         if kind == "float":
             t = self.text.lower()
             if t.endswith(".inf"):
@@ -315,11 +328,14 @@ class _Composer:
         self.pending: dict[int, str] = {}
         self.written = 0
         self.expanded = 0
+        self.text_chars = 0  # the length of the text composed
+        self.expanded_chars = 0  # scalar text added by aliases
         self.last_end = 0  # end offset of the last node read (ends block collections)
 
     def compose(self, text: str) -> YNode | None:
         from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
+        self.text_chars = len(text)
         events = _yaml_parser().parse(text)
         try:
             return self._stream(events)
@@ -378,11 +394,12 @@ class _Composer:
                 mark = ev.start_mark
                 tag = ev.tag
                 end = ev.end_mark.index
+                value = ev.value
                 node = YNode(
                     "scalar",
                     mark.line + 1,
                     mark.column + 1,
-                    ev.value,
+                    value,
                     ev.style or "",
                     [],
                     in_flow,
@@ -390,6 +407,7 @@ class _Composer:
                     1,
                     mark.index,
                     end,
+                    len(value),
                 )
                 count += 1
                 if ev.anchor:
@@ -409,16 +427,19 @@ class _Composer:
                 node = stack.pop()[0]
                 # a block collection's end event comes after trailing comments
                 node.end = self.last_end = ev.end_mark.index if node.flow else self.last_end
+                size = 1
+                chars = 0
                 if node.kind == "map":
                     self._finish_map(node)
-                    size = 1
                     for k, v in node.items:
                         size += k.size + v.size
+                        chars += k.chars + v.chars
                 else:
-                    size = 1
                     for v in node.items:
                         size += v.size
+                        chars += v.chars
                 node.size = size
+                node.chars = chars
                 if self.pending:
                     self._close_anchor(node)
                 root = self._attach(stack, node, root)
@@ -434,6 +455,15 @@ class _Composer:
             mark = ev.start_mark
             line, col = mark.line + 1, mark.column + 1
             if cls is MappingStartEvent or cls is SequenceStartEvent:
+                if len(stack) >= MAX_DEPTH:
+                    # before the parser goes deeper: its time grows with the depth
+                    self._fail(
+                        line,
+                        col,
+                        f"lists and mappings are nested more than {MAX_DEPTH} levels deep here; "
+                        "refusing the file",
+                        "a model or scenario file needs about eight levels",
+                    )
                 node = YNode(
                     "map" if cls is MappingStartEvent else "seq",
                     line,
@@ -470,6 +500,7 @@ class _Composer:
                         line, col, f"alias *{ev.anchor} refers to an anchor that is not defined"
                     )
                 self.expanded += target.size
+                self.expanded_chars += target.chars
                 self.last_end = ev.end_mark.index
                 self._check_expansion(line, col)
                 root = self._attach(stack, target, root)
@@ -508,15 +539,20 @@ class _Composer:
             self.open_anchors.discard(anchor)
 
     def _check_expansion(self, line: int, col: int) -> None:
-        cap = _EXPANSION_SLACK + _EXPANSION_FACTOR * self.written
-        if self.expanded > cap:
-            self._fail(
-                line,
-                col,
-                f"aliases expand this file to more than {cap:,} nodes; refusing it "
-                "(an alias-expansion bomb?)",
-                "use anchors and aliases sparingly; write repeated values out",
-            )
+        nodes = _EXPANSION_SLACK + _EXPANSION_FACTOR * self.written
+        chars = _EXPANSION_CHARS_SLACK + _EXPANSION_FACTOR * self.text_chars
+        if self.expanded > nodes:
+            what = f"expand this file to more than {nodes:,} nodes"
+        elif self.expanded_chars > chars:
+            what = f"repeat more than {chars:,} characters of text in this file of {self.text_chars:,}"
+        else:
+            return
+        self._fail(
+            line,
+            col,
+            f"aliases {what}; refusing it (an alias-expansion bomb?)",
+            "use anchors and aliases sparingly; write repeated values out",
+        )
 
     def _finish_map(self, node: YNode) -> None:
         keys = [k.text if k.kind == "scalar" else None for k, _ in node.items]
