@@ -302,6 +302,16 @@ def topological_order(parents: dict[str, tuple[str, ...]]) -> tuple[list[str], l
     return order, cycle
 
 
+def _colon_hint(body: YNode) -> str | None:
+    """``p 30%`` written under a node: a key whose ':' is missing."""
+    if not body.plain:
+        return None
+    key, _, rest = body.text.partition(" ")
+    if key not in NODE_KEYS or not rest.strip():
+        return None
+    return f"a key is followed by ':'; did you mean '{key}: {shorten(rest.strip(), 40)}'?"
+
+
 def _raise_budget(need: float) -> str:
     """The end of a hint: the ``--max-table`` that would let ``need`` bytes through
     (a power of two), when that is a size a machine might have."""
@@ -514,6 +524,7 @@ class _Builder:
                 ctx.error(
                     body,
                     f"node '{nid}' must be a mapping (label, states, parents, p or cpt), found {body.describe()}",
+                    _colon_hint(body),
                 )
                 good = False
                 continue
