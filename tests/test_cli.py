@@ -220,7 +220,8 @@ def test_query_invalid_model_reports_location(capsys, tmp_path):
     assert out == ""
     assert code == 1
     assert (
-        err == f"{bad}:4:8: error: unknown probability 'likley'\n    hint: did you mean 'likely'?\n"
+        err == f"{bad}:4:8: error: unknown probability 'likley': not a term of scale icd203 "
+        "(the default)\n    hint: did you mean 'likely'?\n"
     )
 
 
