@@ -17,7 +17,7 @@ from pathlib import Path
 import typer
 
 from riskchain._version import __version__
-from riskchain.errors import RiskchainError, UsageError
+from riskchain.errors import FileKindError, RiskchainError, UsageError
 
 app = typer.Typer(
     name="riskchain",
@@ -1320,6 +1320,9 @@ def _run(args: list[str]) -> int:
     except RiskchainError as exc:
         if _DEBUG["on"]:
             raise
+        if isinstance(exc, FileKindError):
+            # the first word that is not a flag is the command (root flags take no value)
+            exc.name_command(next((a for a in args if not a.startswith("-")), "") or "this")
         for line in exc.lines():
             _echo(line, err=True)
         return 2 if isinstance(exc, UsageError) else 1

@@ -17,6 +17,7 @@ from riskchain.compile import BUILD_COPIES, TableSize
 from riskchain.engine.plan import DEFAULT_MAX_TABLE
 from riskchain.errors import Diagnostic, SpecError, format_bytes, listing, shorten, warn
 from riskchain.spec.impact import Impact, parse_node_impact
+from riskchain.spec.kinds import MODEL, require_kind
 from riskchain.spec.parametric import PARAMETRIC_KEYS, parse_parametric
 from riskchain.spec.probability import FLOW_HINT, Context
 from riskchain.spec.tables import (
@@ -189,6 +190,7 @@ def build_model(
     :data:`~riskchain.compile.BUILD_COPIES` times the table), or that takes the
     model's tables together above it, is refused at the node's ``parents:``.
     """
+    require_kind(doc, MODEL)  # a scenario file here: one message, not its unknown keys
     ctx = Context(doc.path, list(doc.diagnostics))
     spec = _Builder(ctx, doc.root, default_id, max_table).build()
     if ctx.diagnostics or spec is None:
