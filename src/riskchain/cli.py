@@ -756,6 +756,7 @@ def explain(
             draws=draws,
             draw_question=(q.base, q.question()),
             max_table=budget,
+            sets=q.scenario.sets if q.scenario is not None else None,
         )
     except UsageError as exc:
         raise UsageError(_flag_message(exc)) from None
