@@ -25,7 +25,7 @@ app = typer.Typer(
         "Scenario and conditional-risk modelling: write 'if X then Y' reasoning as a Bayesian "
         "network in YAML, then ask what-if questions of it."
     ),
-    add_completion=False,
+    add_completion=True,
     no_args_is_help=True,
     rich_markup_mode=None,
     pretty_exceptions_enable=False,
@@ -1307,6 +1307,8 @@ def _run(args: list[str]) -> int:
         return int(code or 0)
     except typer.Exit as exc:
         return int(exc.exit_code or 0)
+    except SystemExit as exc:  # shell completion (--show-completion ...) exits when done
+        return exc.code if isinstance(exc.code, int) else int(exc.code is not None)
     except _ClickException as exc:
         if _DEBUG["on"]:
             raise
