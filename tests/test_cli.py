@@ -220,7 +220,8 @@ def test_query_invalid_model_reports_location(capsys, tmp_path):
     assert out == ""
     assert code == 1
     assert (
-        err == f"{bad}:4:8: error: unknown probability 'likley'\n    hint: did you mean 'likely'?\n"
+        err == f"{bad}:4:8: error: unknown probability 'likley': not a term of scale icd203 "
+        "(the default)\n    hint: did you mean 'likely'?\n"
     )
 
 
@@ -369,3 +370,53 @@ def test_write_failure_is_one_line(capsys, tmp_path, monkeypatch):
     assert code == 1
     assert err == f"error: cannot write {out_file}: No space left on device\n"
     assert not out_file.exists()
+
+
+# ----------------------------------------------------------------------------- shell completion
+
+
+@pytest.mark.parametrize(
+    ("words", "cword", "expected"),
+    [
+        ("riskchain ta", 1, ["table"]),
+        ("riskchain table --lay", 2, ["--layout"]),
+        ("riskchain table --layout ", 3, ["auto", "wide", "long"]),
+        ("riskchain query --scale ", 3, ["icd203", "phia", "kent"]),
+    ],
+)
+def test_shell_completion_completes_commands_flags_and_choices(
+    capsys, monkeypatch, words, cword, expected
+):
+    """The protocol the installed bash script speaks: commands, flags and choices."""
+    monkeypatch.setenv("_RISKCHAIN_COMPLETE", "complete_bash")
+    monkeypatch.setenv("COMP_WORDS", words)
+    monkeypatch.setenv("COMP_CWORD", str(cword))
+    code, out, _ = run(capsys)
+    assert code == 0
+    assert out.split() == expected
+
+
+def test_install_completion_writes_the_script_for_the_shell(tmp_path):
+    """--install-completion (run from bash, in a HOME of its own) writes the bash
+    script and sources it from ~/.bashrc; --show-completion prints the same script."""
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "HOME": str(tmp_path)}
+    cmd = f"{sys.executable} -m riskchain.cli --install-completion; echo rc=$?"
+    out = subprocess.run(["bash", "-c", cmd], env=env, capture_output=True, text=True)
+    assert out.stdout.splitlines()[-1] == "rc=0", out.stderr
+    script = tmp_path / ".bash_completions" / "riskchain.sh"
+    assert f"source '{script}'" in (tmp_path / ".bashrc").read_text()
+    assert "_RISKCHAIN_COMPLETE=complete_bash" in script.read_text()
+    cmd = f"{sys.executable} -m riskchain.cli --show-completion; echo rc=$?"
+    shown = subprocess.run(["bash", "-c", cmd], env=env, capture_output=True, text=True)
+    assert shown.stdout.strip().endswith("rc=0")
+    assert "complete -o default -F _riskchain_completion riskchain" in shown.stdout
+
+
+def test_root_help_offers_completion(capsys):
+    code, out, _ = run(capsys, "--help")
+    assert code == 0
+    assert "--install-completion" in out and "--show-completion" in out

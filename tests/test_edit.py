@@ -467,7 +467,8 @@ def run(capsys, *args: str) -> tuple[int, str, str]:
 REFUSALS = [
     (
         ["talks_fail", "likly"],
-        "{path}: error: VALUE: unknown probability 'likly'\n    hint: did you mean 'likely'?\n",
+        "{path}: error: VALUE: unknown probability 'likly': not a term of scale icd203 "
+        "(the default)\n    hint: did you mean 'likely'?\n",
     ),
     (
         ["talks_fail", "1.5"],

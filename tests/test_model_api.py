@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import re
 from pathlib import Path
 
 import numpy as np
@@ -285,3 +286,89 @@ def test_to_pgmpy_has_the_same_cpds(model):
         combos = list(itertools.product(*(STATES[p] for p in PARENTS[node])))
         want = np.array([TABLES[node][c] for c in combos]).T
         np.testing.assert_allclose(values, want, rtol=0, atol=1e-15)
+
+
+# ----------------------------------------------------------------------------- documented API
+
+ROOT = Path(__file__).resolve().parents[1]
+API_DOC = (ROOT / "docs" / "api.md").read_text()
+
+
+def _block(name: str) -> str:
+    m = re.search(rf"<!-- {name}:begin -->\n(.*?)<!-- {name}:end -->", API_DOC, re.S)
+    assert m, name
+    return m.group(1)
+
+
+def test_load_model_raises_what_api_md_documents(tmp_path, monkeypatch):
+    """Each error docs/api.md lists for load_model is raised, exactly, by a file that
+    should raise it, and nothing load_model raises is left out of the list."""
+    import os
+
+    from riskchain.io.files import FileError
+
+    documented = re.findall(r"^\| `([\w.]+)` \|", _block("load-model-errors"), re.M)
+    classes = {
+        "riskchain.UsageError": UsageError,
+        "riskchain.FileKindError": riskchain.FileKindError,
+        "riskchain.SpecError": riskchain.SpecError,
+        "riskchain.io.files.FileError": FileError,
+    }
+    assert sorted(documented) == sorted(classes)
+    (tmp_path / "invalid.yaml").write_text("riskchain: 1\nnodes:\n  a:\n    p: 1.5\n")
+    (tmp_path / "binary.yaml").write_bytes(b"riskchain: 1\x00\n")
+    (tmp_path / "big.yaml").write_text("riskchain: 1\n" + "# padding\n" * 200_000)
+    os.mkfifo(tmp_path / "fifo.yaml")
+    (tmp_path / "folder.yaml").mkdir()
+    monkeypatch.setenv("RISKCHAIN_MAX_INPUT_MIB", "1")
+    cases = {
+        tmp_path / "missing.yaml": UsageError,
+        tmp_path / "folder.yaml": UsageError,
+        ROOT / "scenarios" / "korea_russia_2024.yaml": riskchain.FileKindError,
+        tmp_path / "invalid.yaml": riskchain.SpecError,
+        tmp_path / "binary.yaml": riskchain.SpecError,
+        tmp_path / "fifo.yaml": FileError,
+        tmp_path / "big.yaml": FileError,
+    }
+    for path, expected in cases.items():
+        with pytest.raises(riskchain.RiskchainError) as info:
+            riskchain.load_model(path)
+        assert type(info.value) is expected, path
+        if path.name == "missing.yaml":
+            assert str(info.value) == f"{path}: no such file"
+    assert set(cases.values()) == set(classes.values())
+
+
+def test_the_run_scenarios_example_of_api_md(monkeypatch):
+    """docs/api.md's example runs as written, and each scenario's posteriors equal a
+    query of the model with that scenario's findings, read from the file here."""
+    from ruamel.yaml import YAML
+
+    monkeypatch.chdir(ROOT)
+    code = re.sub(r"^```python\n|```\n?$", "", _block("run-scenarios").strip() + "\n", flags=re.M)
+    scope: dict = {}
+    exec(code, scope)
+    run = scope["run"]
+    assert scope["reported"] is run.result("reported")
+    data = YAML(typ="safe").load((ROOT / "scenarios" / "korea_russia_2024.yaml").read_text())
+    model = riskchain.load_model(ROOT / "models" / "korea_russia_2024.yaml")
+    for sid in ("reported", "nato_enters"):
+        body = data["scenarios"][sid]
+        given = dict(data["scenarios"].get(body.get("extends"), {}).get("given", {}))
+        given.update(body.get("given", {}))
+        expected = model.query(given=given, do=body.get("do", {}), targets=run.targets)
+        for node in run.targets:
+            got = run.result(sid).posteriors[node]
+            assert got == pytest.approx(expected.posteriors[node], abs=1e-12)
+
+
+def test_importing_riskchain_leaves_the_scenario_functions_for_later():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, riskchain; a = 'riskchain.analysis.scenarios' in sys.modules; "
+        "f = riskchain.run_scenarios; print(a, 'riskchain.analysis.scenarios' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["False", "True"]

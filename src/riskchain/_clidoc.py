@@ -17,6 +17,10 @@ Exit codes: 0 success, 1 a problem in an input file or an impossible/too large
 question (the message says which), 2 a usage error (bad flag, unknown node or
 state named on the command line). Add `--debug` before the command to see a
 traceback instead of the one-line message.
+
+Tab completion: `riskchain --install-completion` installs it for the shell it
+runs in (bash, zsh, fish or PowerShell; it detects which); `riskchain
+--show-completion` prints the script to install by hand.
 """
 
 

@@ -17,7 +17,7 @@ from pathlib import Path
 import typer
 
 from riskchain._version import __version__
-from riskchain.errors import RiskchainError, UsageError
+from riskchain.errors import FileKindError, RiskchainError, UsageError
 
 app = typer.Typer(
     name="riskchain",
@@ -25,7 +25,7 @@ app = typer.Typer(
         "Scenario and conditional-risk modelling: write 'if X then Y' reasoning as a Bayesian "
         "network in YAML, then ask what-if questions of it."
     ),
-    add_completion=False,
+    add_completion=True,
     no_args_is_help=True,
     rich_markup_mode=None,
     pretty_exceptions_enable=False,
@@ -756,6 +756,7 @@ def explain(
             draws=draws,
             draw_question=(q.base, q.question()),
             max_table=budget,
+            sets=q.scenario.sets if q.scenario is not None else None,
         )
     except UsageError as exc:
         raise UsageError(_flag_message(exc)) from None
@@ -1306,6 +1307,8 @@ def _run(args: list[str]) -> int:
         return int(code or 0)
     except typer.Exit as exc:
         return int(exc.exit_code or 0)
+    except SystemExit as exc:  # shell completion (--show-completion ...) exits when done
+        return exc.code if isinstance(exc.code, int) else int(exc.code is not None)
     except _ClickException as exc:
         if _DEBUG["on"]:
             raise
@@ -1320,6 +1323,9 @@ def _run(args: list[str]) -> int:
     except RiskchainError as exc:
         if _DEBUG["on"]:
             raise
+        if isinstance(exc, FileKindError):
+            # the first word that is not a flag is the command (root flags take no value)
+            exc.name_command(next((a for a in args if not a.startswith("-")), "") or "this")
         for line in exc.lines():
             _echo(line, err=True)
         return 2 if isinstance(exc, UsageError) else 1

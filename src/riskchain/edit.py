@@ -26,6 +26,7 @@ from pathlib import Path
 
 from riskchain.errors import Diagnostic, RiskchainError, SpecError, UsageError, suggest
 from riskchain.scales import DEFAULT_SCALE, Scale, get_scale
+from riskchain.spec.kinds import MODEL, require_kind
 from riskchain.spec.probability import Context, Prob, parse_prob
 from riskchain.spec.yamlsrc import Document, YNode, decode_text, parse_yaml
 
@@ -317,6 +318,7 @@ def edit_text(
     if when is not None and (cause is not None or leak):
         raise UsageError("--when selects a CPT row; --cause and --leak a parametric table's number")
     doc = parse_yaml(text, name)
+    require_kind(doc, MODEL)
     scale = _file_scale(doc.root)
     intended, written = _parse_value(value, name, scale)
     target = _Locator(doc, name, node).locate(when, state, cause, leak)

@@ -92,6 +92,42 @@ class SpecError(RiskchainError):
         return [d.format() for d in self.diagnostics]
 
 
+class FileKindError(SpecError):
+    """A file of another kind than the one wanted: a model file where a scenario file
+    is read, or the reverse (exit 1, one message located at the key that tells).
+
+    Attributes
+    ----------
+    found, wanted : str
+        The kinds: ``"model"`` or ``"scenarios"``.
+    """
+
+    def __init__(
+        self,
+        where: tuple[str, int, int],
+        found: tuple[str, str, str],
+        wanted: tuple[str, str, str],
+        hint: str | None,
+    ):
+        # found and wanted: (kind, "a model file", "'nodes:'")
+        self.where, self.hint = where, hint
+        self.found, self._found = found[0], found[1:]
+        self.wanted, self._wanted = wanted[0], wanted[1:]
+        super().__init__([self._diagnostic(None)])
+
+    def _diagnostic(self, command: str | None) -> Diagnostic:
+        (noun, holds), (wnoun, wholds) = self._found, self._wanted
+        wants = f"`riskchain {command}` reads {wnoun}" if command else f"{wnoun} is wanted here"
+        return Diagnostic(
+            *self.where, f"this is {noun} (it has {holds}), but {wants} (one with {wholds})", self.hint
+        )
+
+    def name_command(self, command: str) -> None:
+        """Say which command wanted the other kind (the CLI knows; the library does not)."""
+        self.diagnostics = [self._diagnostic(command)]
+        self.args = (str(self),)
+
+
 class UsageError(RiskchainError):
     """A bad argument: an unknown node or state named on the command line, etc."""
 

@@ -456,7 +456,15 @@ def load_model(path: str | Path) -> Model:
     Raises
     ------
     SpecError
-        With every problem in the file, each with line and column.
+        With every problem in the file, each with line and column; also for a
+        file that is not UTF-8 text.
+    FileKindError
+        When the file is a scenario file (a :class:`SpecError`).
+    riskchain.io.files.FileError
+        When the file cannot be read: not a regular file, above the input size
+        limit, not readable (a :class:`SpecError`).
+    UsageError
+        When the path does not exist or is a folder.
     """
     from riskchain.cache import load_model_cached
 

@@ -157,6 +157,11 @@ SCALES: dict[str, Scale] = {s.name: s for s in (ICD203, PHIA, KENT)}
 DEFAULT_SCALE = ICD203
 
 
+def scales_with(word: str) -> list[Scale]:
+    """The known scales that have ``word`` as a term (any wording, case ignored)."""
+    return [s for s in SCALES.values() if s.lookup(word) is not None]
+
+
 def get_scale(name: str) -> Scale:
     """Look a scale up by name (``icd203``, ``phia`` or ``kent``).
 

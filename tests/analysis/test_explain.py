@@ -161,3 +161,79 @@ def test_doc_example_is_current(capsys, monkeypatch):
         capsys, "explain", SCENARIOS, "-s", "reported", "-t", "rok_security_threat=severe"
     )
     assert code == 0 and m.group(1) == out
+
+
+# ----------------------------------------------------------------------------- which number is which
+
+
+def _yaml(path):
+    from ruamel.yaml import YAML
+
+    return YAML(typ="safe").load(Path(path).read_text())
+
+
+def test_noisy_max_numbers_name_the_state_they_are_for(korea):
+    """A noisy-MAX cause has one number per state of the effect: each bullet says which
+    state its number is for, and that number is the file's number for that state."""
+    res = explain(
+        korea,
+        "rok_security_threat",
+        "elevated",
+        given={"us_deterrent_neutralized": "yes", "peninsula_security_shaken": "yes"},
+    )
+    written = _yaml(KOREA)["nodes"]["rok_security_threat"]["noisy_max"]
+    text = render_explain(res)
+    bullets = [ln for ln in text.splitlines() if ln.startswith("- cause ")]
+    causes = [p for p in res.assumptions if p.node == "rok_security_threat"]
+    assert len({p.name for p in causes}) < len(causes)  # one cause, two of its numbers
+    for par in causes:
+        parent, _, present = par.name.removeprefix("cause ").partition("=")
+        assert par.value == pytest.approx(written[parent][present][par.state])
+        line = next(b for b in bullets if f"its number for `{par.state}` (written `{par.written}`)" in b)
+        assert line.startswith(f"- {par.name} of ")
+    # and the shift that names one of these numbers says its state too
+    shift = next(s for s in res.shifts if s.kind == "number")
+    assert f"its number for `{shift.detail['state']}`, at " in text
+
+
+def test_binary_numbers_are_not_given_a_state():
+    """P(yes) of a binary node needs no state: the bullet reads as before."""
+    res = explain(riskchain.load_model(KOREA), "rok_security_threat", "severe", given=GIVEN)
+    for par in res.assumptions:
+        if len(res.model.states(par.node)) == 2 and par.state == "yes":
+            assert f"{par.name} of " in render_explain(res)
+    assert "its number for `yes`" not in render_explain(res)
+
+
+@pytest.mark.parametrize(("sid", "owner"), [("tech_for_troops", None), ("worst_case", "tech_for_troops")])
+def test_a_scenarios_own_numbers_are_named(capsys, monkeypatch, sid, owner):
+    """On a scenario with `set:`, the explanation lists the nodes whose numbers the
+    scenario replaced, with the numbers as the scenario file writes them, says which
+    scenario wrote inherited ones, and keeps those nodes out of the assumptions."""
+    monkeypatch.chdir(ROOT)
+    file = _yaml(ROOT / SCENARIOS)["scenarios"]
+    sets = file[owner or sid]["set"]
+    code, out, _ = run_cli(capsys, "explain", SCENARIOS, "-s", sid, "-t", "nk_recon_satellite")
+    assert code == 0
+    assert f"on top of scenario `{sid}` (with its own numbers for {len(sets)} nodes)" in out
+    section = out[out.index("**The scenario's own numbers.**") : out.index("**The assumptions")]
+    for node, body in sets.items():
+        line = next(ln for ln in section.splitlines() if f"(`{node}`)" in ln)
+        if "p" in body:
+            assert f"`p: {body['p']}`" in line
+        for row, value in body.get("cpt", {}).items():
+            assert f"`row '{row}': {value}`" in line
+        assert (f"(set by scenario `{owner}`)" in line) == (owner is not None)
+    code, out, _ = run_cli(
+        capsys, "explain", SCENARIOS, "-s", sid, "-t", "nk_recon_satellite", "-f", "json"
+    )
+    data = json.loads(out)
+    assert [r["node"] for r in data["replaced_by_scenario"]] == list(sets)
+    assert {r["scenario"] for r in data["replaced_by_scenario"]} == {owner or sid}
+    assert not {a["node"] for a in data["assumptions"]} & set(sets)
+
+
+def test_a_scenario_without_set_says_nothing_of_replaced_numbers(capsys, monkeypatch):
+    monkeypatch.chdir(ROOT)
+    code, out, _ = run_cli(capsys, "explain", SCENARIOS, "-s", "reported", "-t", "nk_recon_satellite")
+    assert code == 0 and "own numbers" not in out

@@ -196,3 +196,74 @@ def test_long_lists_in_messages_are_cut():
         "p of 'a': states " + ", ".join(f"s{i}" for i in range(1, 21)) + " and 4,979 more "
         "have no probability"
     )
+
+
+# ----------------------------------------------------------------------------- cycles
+
+
+def _first_loop_by_networkx(parents: dict[str, tuple[str, ...]]):
+    """The edge whose addition, in file order, first makes a loop (networkx decides)."""
+    import networkx as nx
+
+    g = nx.DiGraph()
+    g.add_nodes_from(parents)
+    for child, ps in parents.items():
+        for p in ps:
+            g.add_edge(p, child)
+            if not nx.is_directed_acyclic_graph(g):
+                return p, child
+    return None
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_the_cycle_error_names_the_edge_that_closed_the_loop(seed):
+    """Random graphs with loops: the edge named is the one that, added in file order,
+    first closes a loop (as networkx finds it), and the loop printed is a real loop of
+    the file's edges ending with that edge."""
+    import itertools
+    import random
+
+    from riskchain.spec.model import closing_edge
+
+    rng = random.Random(seed)
+    names = [f"n{i}" for i in range(rng.randint(3, 12))]
+    parents = {
+        n: tuple(rng.sample([m for m in names if m != n], rng.randint(0, min(3, len(names) - 1))))
+        for n in names
+    }
+    expected = _first_loop_by_networkx(parents)
+    got = closing_edge(parents)
+    if expected is None:
+        assert got is None
+        return
+    assert got is not None
+    parent, child, loop = got
+    assert (parent, child) == expected
+    assert loop[0] == loop[-1] == child and loop[-2] == parent
+    assert all(a in parents[b] for a, b in itertools.pairwise(loop))
+
+
+def test_the_cycle_error_points_at_the_closing_parent():
+    """An old chain a -> b -> c and a new edge c -> a written last: the error is at
+    'c' in a's parents (written last in the file), and names that edge."""
+    text = textwrap.dedent(
+        """\
+        riskchain: 1
+        nodes:
+          b:
+            parents: [a]
+            cpt: {default: 0.5}
+          c:
+            parents: [b]
+            cpt: {default: 0.5}
+          a:
+            parents: [c]
+            cpt: {default: 0.5}
+        """
+    )
+    with pytest.raises(SpecError) as info:
+        parse_model_text(text)
+    (d,) = info.value.diagnostics
+    assert (d.line, d.col) == (10, 15)
+    assert d.message.startswith("the graph has a cycle: a -> b -> c -> a; the edge c -> a")
+    assert d.hint.startswith("a Bayesian network cannot loop; remove 'c' from the parents of 'a'")

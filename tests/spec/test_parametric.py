@@ -997,3 +997,55 @@ def test_doc_examples_are_one_valid_model_and_show_output_is_current(tmp_path, c
         model.query(
             given={"emergency_declared": "yes", "outage": "no", "storm": "no", "cyber_attack": "no"}
         )
+
+
+# ----------------------------------------------------------------------------- the ranked floor
+
+RANKED_FLOOR = [(2, 3, 0.01), (2, 3, 0.001), (2, 5, 0.01), (3, 3, 0.01), (3, 5, 0.01)]
+
+
+def _ranked_floor_model(m: int, k: int, var: float, function: str) -> str:
+    """Two parents of ``m`` states and a ranked node of ``k`` states."""
+    pstates, p = (("low", "high"), "{low: 0.5}") if m == 2 else (
+        ("low", "medium", "high"), "{low: 0.3, medium: 0.3}"
+    )
+    roots = "".join(
+        f"  {n}:\n    states: [{', '.join(pstates)}]\n    p: {p}\n" for n in ("a", "b")
+    )
+    nstates = ", ".join(f"s{j}" for j in range(1, k + 1))
+    return (
+        f"riskchain: 1\nnodes:\n{roots}  r:\n    states: [{nstates}]\n    parents: [a, b]\n"
+        f"    ranked: {{function: {function}, variance: {var}}}\n"
+    )
+
+
+def _ranked_floor_rows() -> list[str]:
+    """docs/model-format.md's table: P(each of the node's three lowest states | every
+    parent at its lowest), from riskchain's expansion, checked against the closed form
+    (a normal with mean 1/(2m), truncated to [0, 1]: every function gives that mean
+    when all parents take the same value), and the same at the top."""
+    from riskchain.compile import compile_spec
+
+    rows = []
+    for m, k, var in RANKED_FLOOR:
+        mu, sd = 1 / (2 * m), math.sqrt(var)
+        law = truncnorm(-mu / sd, (1 - mu) / sd, loc=mu, scale=sd)
+        closed = [law.cdf((j + 1) / k) - law.cdf(j / k) for j in range(k)]
+        for function in ("wmean", "wmin", "wmax"):
+            model = compile_spec(parse_model_text(_ranked_floor_model(m, k, var, function)))
+            table = model.cpts[model.index["r"]]
+            assert np.allclose(table[0, 0], closed, atol=1e-9)
+            assert np.allclose(table[-1, -1][::-1], closed, atol=1e-9)
+        assert closed[0] < 1 - 1e-4  # never certain
+        cells = " | ".join(f"{x * 100:.1f}%" for x in closed[:3])
+        rows.append(f"| {m} | {k} | {var:g} | 1/{2 * m} = {mu:.3f} | {cells} |")
+    return rows
+
+
+def test_docs_show_the_ranked_floor_as_computed():
+    """A ranked node is never certain to be at its lowest state when every parent is:
+    docs/model-format.md says so with the numbers this test computes."""
+    m = re.search(r"<!-- ranked-floor:begin -->\n(.*?)<!-- ranked-floor:end -->", DOC.read_text(), re.S)
+    assert m, "the table of the ranked floor is missing from docs/model-format.md"
+    body = m.group(1).strip().splitlines()[2:]  # after the header and its rule
+    assert body == _ranked_floor_rows()

@@ -8,7 +8,9 @@ engines see them.
 
 from __future__ import annotations
 
+import re
 import textwrap
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -166,7 +168,7 @@ def test_beta_up_to_the_limit_is_its_mean():
         ("[0.1, 0.2, 0.3]", "a range is [low, high]; found a list of 3 items"),
         ("[likely, 0.9]", "a range end must be a number or percentage, not 'likely'"),
         ("beta(0, 2)", "beta(0, 2) needs two positive numbers"),
-        ("yes", "unknown probability 'yes'"),
+        ("yes", "unknown probability 'yes': not a term of scale icd203 (the default)"),
         ("true", "expected a probability, found a boolean"),
         ("", "expected a probability, found nothing"),
         ("{a: 1}", "expected a probability, found a mapping"),
@@ -467,3 +469,53 @@ def test_cpt_rows_in_block_style_compile_row_by_row(rows):
     table = cpt("\n".join(lines) + "\n", "child")
     expected = [[px / 100, py / 100, 1 - px / 100 - py / 100] for px, py in pct]
     np.testing.assert_allclose(table, expected, rtol=0, atol=1e-12)
+
+
+# ----------------------------------------------------------------------------- the scale in force
+
+
+def test_a_word_of_another_scale_names_the_scale_in_force_as_the_docs_show(tmp_path, capsys):
+    """docs/model-format.md's example of `scale: phia`: it is valid, and with an ICD 203
+    word in it the error names phia and the term of phia that word's midpoint falls in."""
+    from riskchain.cli import main
+
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "model-format.md").read_text()
+    section = doc[doc.index("### Terms of another scale") :]
+    example = re.search(r"```yaml\n(.*?)```", section, re.S).group(1)
+    model = tmp_path / "model.yaml"
+    model.write_text(example)
+    assert main(["validate", str(model)]) == 0
+    model.write_text(example.replace("highly likely", "very likely"))
+    capsys.readouterr()
+    assert main(["validate", str(model)]) == 1
+    err = capsys.readouterr().err.replace(str(model), "model.yaml")
+    shown = re.search(r"<!-- scale-error:begin -->\n```text\n(.*?)```", section, re.S).group(1)
+    assert err == shown + "1 error in 1 file\n"
+
+
+def test_a_word_of_another_scale_gets_its_equivalent_on_the_default_scale():
+    """A PHIA word in an ICD 203 file: the message says ICD 203 is the default, the hint
+    gives the word's band, the ICD 203 term of its midpoint, and how to switch."""
+    node = parse_yaml("v: realistic possibility\n", "t.yaml").root.get("v")
+    ctx = Context("t.yaml")
+    assert parse_prob(node, ctx) is None
+    (d,) = ctx.diagnostics
+    assert d.message == (
+        "unknown probability 'realistic possibility': not a term of scale icd203 (the default)"
+    )
+    assert d.hint == (
+        "'realistic possibility' is a term of scale phia [40–50%]; on icd203 its midpoint, "
+        "45%, is 'roughly even chance' [45–55%]; or write 'scale: phia' at the top of the "
+        "model file"
+    )
+
+
+def test_a_misspelt_word_on_a_chosen_scale_gets_a_word_of_that_scale():
+    from riskchain.scales import PHIA
+
+    node = parse_yaml("v: higly likely\n", "t.yaml").root.get("v")
+    ctx = Context("t.yaml", scale=PHIA)
+    assert parse_prob(node, ctx) is None
+    (d,) = ctx.diagnostics
+    assert d.message.endswith("not a term of scale phia (chosen by the model's 'scale:')")
+    assert d.hint == "did you mean 'highly likely'?"

@@ -347,6 +347,72 @@ def test_syntax_error_points_at_the_unclosed_bracket():
     assert errors[0][2].startswith("YAML syntax error: ")
 
 
+@pytest.mark.parametrize(
+    ("text", "where", "words"),
+    [
+        # a label indented three spaces: the parser stops on the next line, 'p'
+        ("nodes:\n  a:\n   label: A\n    p: 0.3\n", (3, 4), "'label' is indented 3 spaces"),
+        ("nodes:\n  a:\n     label: A\n    p: 0.3\n", (3, 6), "'label' is indented 5 spaces"),
+        ("nodes:\n  a:\n    p: 0.3\n   label: A\n", (4, 4), "'label' is indented 3 spaces"),
+        # 'p 30%': the parser stops on the next line (or past the end of the file)
+        ("nodes:\n  a:\n    label: A\n    p 30%\n  b:\n    p: 0.1\n", (4, 5), "'p 30%' has no ':'"),
+        ("nodes:\n  a:\n    label: A\n    p 30%\n", (4, 5), "'p 30%' has no ':'"),
+        ("nodes:\n  a\n    p: 0.3\n", (2, 3), "'a' has no ':'"),
+        ("nodes:\n  a:\n      label: A\n    p: 0.3\n", (4, 5), "'p' (indented 4 spaces) lines up neither"),
+        ("nodes:\n  a:\n    label: A\n      p: 0.3\n", (4, 7), "'p' is indented deeper than 'label'"),
+    ],
+)
+def test_layout_mistakes_point_at_the_line_that_is_wrong(text, where, words):
+    """A key out of step, or without its ':', is reported on its own line with what
+    is wrong with it, not where the parser gave up."""
+    (err,) = failure(text)
+    assert err[:2] == where
+    assert words in err[2]
+
+
+def test_layout_hints_say_how_to_fix_it():
+    with pytest.raises(SpecError) as info:
+        parse_yaml("nodes:\n  a:\n    label: A\n    p 30%\n", "f.yaml")
+    assert info.value.diagnostics[0].hint == (
+        "a key and its value are written 'key: value'; did you mean 'p: 30%'?"
+    )
+    with pytest.raises(SpecError) as info:
+        parse_yaml("x: 1\nnodes:\n  a:\n   label: A\n    p: 0.3\n", "f.yaml")
+    hint = info.value.diagnostics[0].hint
+    assert "line 5 ('p') starts at 4 spaces" in hint
+    assert "YAML reads line 5 as more of the value of 'label'" in hint
+
+
+def test_a_colon_inside_a_value_keeps_the_quoting_hint():
+    """'label: Note: x' is not a layout mistake: the hint still says to quote it."""
+    with pytest.raises(SpecError) as info:
+        parse_yaml("nodes:\n  a:\n    label: Note: x\n    p: 0.3\n", "f.yaml")
+    (d,) = info.value.diagnostics
+    assert (d.line, d.col, d.hint) == (3, 16, "a value containing ': ' must be quoted")
+
+
+def test_any_line_of_the_model_reindented_is_reported_on_that_line():
+    """Every line of the shipped model moved one space left or right: when the file is
+    refused, the error is on the line that moved (1,045 cases; the parser's own
+    position is that line in 133 of them)."""
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parents[2] / "models" / "korea_russia_2024.yaml").read_text()
+    lines = text.splitlines()
+    refused = []
+    for i, line in enumerate(lines):
+        if not line.startswith(" "):
+            continue
+        for changed in (" " + line, line[1:]):
+            new = "\n".join([*lines[:i], changed, *lines[i + 1 :]]) + "\n"
+            try:
+                parse_yaml(new, "m.yaml")
+            except SpecError as exc:
+                refused.append((i + 1, exc.diagnostics[0].line))
+    assert len(refused) > 1000
+    assert [(moved, at) for moved, at in refused if at != moved] == []
+
+
 def test_block_scalar_error_points_at_its_indicator():
     """'- >=7.5' is reported at the '>' with a hint to quote it."""
     with pytest.raises(SpecError) as info:

@@ -11,8 +11,9 @@ writes is built from these numbers (:mod:`riskchain.report.explain`).
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from riskchain.analysis.conflict import TOLERANCE, conflict
 from riskchain.analysis.sensitivity import Parameter, SensitivityResult, sensitivity
@@ -22,6 +23,9 @@ from riskchain.engine.mpe import Explanation, most_probable_explanation
 from riskchain.engine.plan import DEFAULT_MAX_TABLE
 from riskchain.model import Model
 from riskchain.scales import DEFAULT_SCALE, Scale
+
+if TYPE_CHECKING:
+    from riskchain.spec.scenario import SetSpec
 
 TOP = 3  # assumptions and indicators a short explanation lists
 
@@ -77,6 +81,25 @@ class Shift:
 
 
 @dataclass
+class Replacement:
+    """A node whose numbers the question's scenario replaced (its ``set:``).
+
+    ``scenario`` is the scenario whose file entry wrote them (the explained one, or one
+    it extends); ``numbers`` are the numbers as written, ``p: almost certain`` or
+    ``row 'a=yes': very likely``; ``written`` is the JSON of ``riskchain run``.
+    """
+
+    node: str
+    label: str
+    scenario: str
+    numbers: list[str]
+    written: dict
+
+    def to_json(self) -> dict:
+        return {"node": self.node, "scenario": self.scenario, "written": self.written}
+
+
+@dataclass
 class ExplainResult:
     """Everything an explanation of P(target = state | question) says, as numbers."""
 
@@ -97,6 +120,7 @@ class ExplainResult:
     shifts: list[Shift]
     uncertainty: Uncertainty | None = None
     reachable: int = 0  # numbers that can cross a threshold within their plausible range
+    replaced: list[Replacement] = field(default_factory=list)  # the scenario's own numbers
 
     @property
     def term(self) -> str | None:
@@ -138,6 +162,7 @@ class ExplainResult:
             "indicators": [i.to_json(self.watch.graded) for i in self.indicators],
             "what_would_change": [s.to_json() for s in self.shifts],
             "numbers_that_can_change_the_call": self.reachable,
+            "replaced_by_scenario": [r.to_json() for r in self.replaced],
         }
         if self.uncertainty is not None:
             out["uncertainty"] = self.uncertainty.to_json()
@@ -157,6 +182,7 @@ def explain(
     draws: DrawOptions | None = None,
     draw_question: tuple[Model, Question] | None = None,
     max_table: float = DEFAULT_MAX_TABLE,
+    sets: Mapping[str, Sequence[SetSpec]] | None = None,
 ) -> ExplainResult:
     """Gather the numbers that explain P(target = state | findings).
 
@@ -179,6 +205,10 @@ def explain(
         numbers as ``sets``); default ``model`` and the findings.
     max_table : float
         Memory budget in bytes.
+    sets : mapping of str to list of SetSpec, optional
+        The scenario's own numbers (``Scenario.sets``), already in ``model``: the
+        explanation says which numbers they replaced (their nodes' numbers are the
+        scenario's, so they are not among the assumptions varied).
 
     Returns
     -------
@@ -217,9 +247,49 @@ def explain(
         watch=seen,
         shifts=[],
         uncertainty=spread,
+        replaced=[_replacement(model, node, ss) for node, ss in (sets or {}).items()],
     )
     result.shifts = _shifts(result)
     return result
+
+
+_PROVENANCE = ("note", "source", "sources", "confidence", "scenario")
+
+
+def _replacement(model: Model, node: str, sets: Sequence[SetSpec]) -> Replacement:
+    """What a scenario's ``set:`` wrote for one node, as written (the last entry of the
+    ``extends`` chain that sets the node wins where entries overlap)."""
+    numbers: list[str] = []
+    for entry in sets:
+        for key, value in entry.written().items():
+            if key in _PROVENANCE:
+                continue
+            if key == "cpt" and isinstance(value, dict):
+                numbers += [f"row '{row}': {_as_written(d)}" for row, d in value.items()]
+            else:
+                numbers.append(f"{key}: {_as_written(value)}")
+    last = sets[-1]
+    return Replacement(
+        node, model.label(node), last.scenario, numbers, {"entries": [s.written() for s in sets]}
+    )
+
+
+def _as_written(value) -> str:
+    """A number or distribution of a ``set:`` entry's JSON, as the analyst wrote it:
+    ``very likely``; ``{low: 0.1, high: rest}``."""
+    if isinstance(value, dict):
+        if "text" in value and "kind" in value:
+            return str(value["text"])
+        if value.get("kind") == "remainder":
+            return "rest"
+        parts = {k: _as_written(v) for k, v in value.items()}
+        given = [k for k, v in parts.items() if v != "rest"]
+        if len(parts) == 2 and len(given) == 1:
+            return parts[given[0]] if given[0].lower() == "yes" else f"{{{given[0]}: {parts[given[0]]}}}"
+        return "{" + ", ".join(f"{k}: {v}" for k, v in parts.items()) + "}"
+    if isinstance(value, list):
+        return "[" + ", ".join(_as_written(v) for v in value) + "]"
+    return str(value)
 
 
 def _contributions(model, target, state, given, do, likelihood, p, max_table) -> list[Contribution]:
@@ -273,6 +343,7 @@ def _shifts(res: ExplainResult) -> list[Shift]:
                 par.threshold_p,
                 _label(scale, par.threshold_p, par.threshold_term),
                 {
+                    "state": par.state,
                     "written": par.written,
                     "value": par.value,
                     "threshold": par.threshold,

@@ -148,6 +148,7 @@ def build_report(
         draws=draws,
         draw_question=(q.base, q.question()),
         max_table=max_table,
+        sets=q.scenario.sets if q.scenario is not None else None,
     )
     return Report(
         run=run,

@@ -8,6 +8,7 @@ probabilities always come with their ranges.
 from __future__ import annotations
 
 from riskchain.analysis.explain import TOP, ExplainResult, edge_distance
+from riskchain.report.query import reported_state
 from riskchain.report.safe import md_code, md_text
 from riskchain.report.text import json_text, markdown_table, pct, pct_in_band
 
@@ -39,10 +40,27 @@ def _node(res: ExplainResult, node: str) -> str:
     return f"{md_text(label)} ({md_code(node)})" if label != node else md_code(node)
 
 
+def number_name(res: ExplainResult, name: str, node: str, state: str, comma: bool = False) -> str:
+    """``cause a=yes of Label (`node`), its number for `elevated```: a number of a
+    table, with the state it is the probability of unless it is a binary node's
+    reported state (a graded node's numbers are per state: 0.417 for ``elevated``
+    must not read as one for the target's ``severe``); ``comma`` closes the state's
+    clause when the sentence goes on."""
+    states = res.model.states(node)
+    own = f", its number for {md_code(state)}" if state != reported_state(states) else ""
+    return f"{md_text(name)} of {_node(res, node)}{own}{',' if own and comma else ''}"
+
+
 def _question(res: ExplainResult) -> str:
     parts = []
     if res.scenario:
-        parts.append(f"on top of scenario {md_code(res.scenario)}")
+        mine = (
+            f" (with its own numbers for {len(res.replaced)} "
+            f"node{'s' if len(res.replaced) != 1 else ''})"
+            if res.replaced
+            else ""
+        )
+        parts.append(f"on top of scenario {md_code(res.scenario)}{mine}")
     if res.given:
         parts.append("observed: " + ", ".join(md_code(f"{k}={v}") for k, v in res.given.items()))
     if res.do:
@@ -157,6 +175,26 @@ def _conflict(res: ExplainResult) -> list[str]:
     ]
 
 
+def _replaced(res: ExplainResult) -> list[str]:
+    """Which of the model file's numbers the scenario replaced, as the scenario wrote them."""
+    if not res.replaced:
+        return []
+    n = len(res.replaced)
+    out = [
+        f"**The scenario's own numbers.** Scenario {md_code(res.scenario or '')} replaces the "
+        f"model file's numbers for {n} node{'s' if n != 1 else ''} with its own (`set:`, "
+        "written in it or in a scenario it extends), and every probability here uses them. They are the scenario's premise, so they are "
+        "not among the assumptions below, which vary the model file's numbers of the other "
+        "nodes:",
+        "",
+    ]
+    for r in res.replaced:
+        where = f" (set by scenario {md_code(r.scenario)})" if r.scenario != res.scenario else ""
+        numbers = "; ".join(md_code(x) for x in r.numbers) or "its numbers"
+        out.append(f"- {_node(res, r.node)}: {numbers}{where}.")
+    return out
+
+
 def _assumptions(res: ExplainResult) -> list[str]:
     pars = res.assumptions
     if not pars:
@@ -175,7 +213,7 @@ def _assumptions(res: ExplainResult) -> list[str]:
                 f"{pct(par.threshold_p)}."
             )
         out.append(
-            f"- {md_text(par.name)} of {_node(res, par.node)}{written}: "
+            f"- {number_name(res, par.name, par.node, par.state)}{written}: "
             f"from {_g(par.interval[0])} to {_g(par.interval[1])} "
             f"({md_text(par.interval_source)}) moves P from {pct(par.low)} to "
             f"{pct(par.high)}.{cross}"
@@ -241,7 +279,7 @@ def _shifts(res: ExplainResult) -> list[str]:
             approx = "about " if not d["exact"] else ""
             written = f", written {md_code(d['written'])}" if d.get("written") else ""
             out.append(
-                f"- {md_text(s.what)} of {_node(res, s.node)} "
+                f"- {number_name(res, s.what, s.node, d['state'], comma=True)} "
                 f"at {approx}{_g(d['threshold'])} instead of "
                 f"{_g(d['value'])}{written} (its plausible range: "
                 f"{_g(d['interval'][0])}–{_g(d['interval'][1])}): {then}."
@@ -288,11 +326,13 @@ def render_explain(
         lambda r: _mpe(r, mpe_shown),
         _contributions,
         _conflict,
+        _replaced,
         _assumptions,
         _indicators,
         _shifts,
     ):
-        out += [*section(res), ""]
+        lines = section(res)
+        out += [*lines, ""] if lines else []
     out.append(
         f"*Probabilities are the model's, from the analyst's numbers (illustrative judgments); "
         f"words follow the {res.scale.title} scale, each with its range.*"

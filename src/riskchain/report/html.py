@@ -17,6 +17,7 @@ import string
 from riskchain.analysis.report import Report
 from riskchain.analysis.risktable import draw_summary
 from riskchain.report.explain import render_explain
+from riskchain.report.query import reported_state
 from riskchain.report.risktable import RISK_CSS, notes_html, risk_table_html, scenarios_html
 from riskchain.report.safe import html_text, safe_url, terminal_text
 from riskchain.report.text import pct, pct_in_band, spans
@@ -247,7 +248,7 @@ def _bluf(report: Report) -> str:
         rows.append(
             (
                 "Number it rests on most",
-                f"{e(par.name)} of <code>{e(par.node)}</code>{written}: over "
+                f"{e(par.name)} of <code>{e(par.node)}</code>{_for_state(res, par)}{written}: over "
                 f"{lo_v:.3g}–{hi_v:.3g} it moves P from {e(pct(par.low))} to {e(pct(par.high))}",
             )
         )
@@ -265,6 +266,13 @@ def _bluf(report: Report) -> str:
         '<section class="bluf" aria-labelledby="bluf"><h2 id="bluf">Bottom line up front</h2>'
         f"<dl>{body}</dl></section>"
     )
+
+
+def _for_state(res, par) -> str:
+    """``, its number for <code>elevated</code>``: the state a graded node's number is for."""
+    if par.state == reported_state(res.model.states(par.node)):
+        return ""
+    return f", its number for <code>{html_text(par.state)}</code>"
 
 
 def _figure(svg: bytes, caption: str, label: str, name: str) -> str:

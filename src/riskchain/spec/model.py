@@ -17,6 +17,7 @@ from riskchain.compile import BUILD_COPIES, TableSize
 from riskchain.engine.plan import DEFAULT_MAX_TABLE
 from riskchain.errors import Diagnostic, SpecError, format_bytes, listing, shorten, warn
 from riskchain.spec.impact import Impact, parse_node_impact
+from riskchain.spec.kinds import MODEL, require_kind
 from riskchain.spec.parametric import PARAMETRIC_KEYS, parse_parametric
 from riskchain.spec.probability import FLOW_HINT, Context
 from riskchain.spec.tables import (
@@ -189,6 +190,7 @@ def build_model(
     :data:`~riskchain.compile.BUILD_COPIES` times the table), or that takes the
     model's tables together above it, is refused at the node's ``parents:``.
     """
+    require_kind(doc, MODEL)  # a scenario file here: one message, not its unknown keys
     ctx = Context(doc.path, list(doc.diagnostics))
     spec = _Builder(ctx, doc.root, default_id, max_table).build()
     if ctx.diagnostics or spec is None:
@@ -300,6 +302,67 @@ def topological_order(parents: dict[str, tuple[str, ...]]) -> tuple[list[str], l
     cycle = [*list(seen)[seen[n] :], n]
     cycle.reverse()  # parent -> child direction
     return order, cycle
+
+
+def _colon_hint(body: YNode) -> str | None:
+    """``p 30%`` written under a node: a key whose ':' is missing."""
+    if not body.plain:
+        return None
+    key, _, rest = body.text.partition(" ")
+    if key not in NODE_KEYS or not rest.strip():
+        return None
+    return f"a key is followed by ':'; did you mean '{key}: {shorten(rest.strip(), 40)}'?"
+
+
+def closing_edge(
+    parents: dict[str, tuple[str, ...]],
+) -> tuple[str, str, list[str]] | None:
+    """The edge that closes the first loop when the edges are added in file order
+    (nodes in file order, each node's parents in the order written), with that loop.
+
+    Returns ``(parent, child, loop)`` where ``loop`` is ``[child, ..., parent, child]``
+    along the arrows, ending with the closing edge; None when the graph has no loop.
+    Whether a prefix of the edges has a loop only changes once, so the prefix is
+    found by bisection: O((V + E) log E).
+    """
+    edges = [(p, n) for n, ps in parents.items() for p in ps if p in parents]
+
+    def has_loop(k: int) -> bool:
+        order, _ = topological_order(_graph(parents, edges[:k]))
+        return len(order) < len(parents)
+
+    if not has_loop(len(edges)):
+        return None
+    lo, hi = 0, len(edges)  # edges[:lo] have no loop, edges[:hi] have one
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        lo, hi = (lo, mid) if has_loop(mid) else (mid, hi)
+    parent, child = edges[hi - 1]
+    # the shortest path child -> ... -> parent along the earlier edges
+    children: dict[str, list[str]] = {}
+    for p, c in edges[: hi - 1]:
+        children.setdefault(p, []).append(c)
+    came: dict[str, str | None] = {child: None}
+    queue = deque([child])
+    while queue and parent not in came:
+        v = queue.popleft()
+        for c in children.get(v, ()):
+            if c not in came:
+                came[c] = v
+                queue.append(c)
+    path: list[str] = []
+    v: str | None = parent
+    while v is not None:
+        path.append(v)
+        v = came[v]
+    return parent, child, [*reversed(path), child]
+
+
+def _graph(nodes, edges: list[tuple[str, str]]) -> dict[str, tuple[str, ...]]:
+    out: dict[str, list[str]] = {n: [] for n in nodes}
+    for p, c in edges:
+        out[c].append(p)
+    return {n: tuple(ps) for n, ps in out.items()}
 
 
 def _raise_budget(need: float) -> str:
@@ -514,6 +577,7 @@ class _Builder:
                 ctx.error(
                     body,
                     f"node '{nid}' must be a mapping (label, states, parents, p or cpt), found {body.describe()}",
+                    _colon_hint(body),
                 )
                 good = False
                 continue
@@ -526,14 +590,20 @@ class _Builder:
                 states[nid] = st
             parents[nid] = self._parents(nid, body, ids, known)
         # Cycles (only among edges that exist).
-        _order, cycle = topological_order({n: parents[n] for n in raw})
+        graph = {n: parents[n] for n in raw}
+        _order, cycle = topological_order(graph)
         if cycle is not None:
-            first, second = cycle[0], cycle[1]
-            loc = raw[second][1].get("parents") or raw[second][0]
+            # name the edge that closed the loop, not an older one that may be right
+            parent, child, cycle = closing_edge(graph)  # type: ignore[misc]
+            pnode = raw[child][1].get("parents")
+            item = next((x for x in pnode.items if x.text == parent), pnode) if pnode else None
             ctx.error(
-                loc,
-                "the graph has a cycle: " + " -> ".join(cycle),
-                f"a Bayesian network cannot loop; remove one of these edges (e.g. {first} -> {second})",
+                item or raw[child][0],
+                "the graph has a cycle: " + " -> ".join(cycle) + f"; the edge {parent} -> "
+                f"{child} ('{parent}' among the parents of '{child}') closes it, as the "
+                "last of its edges in the file",
+                f"a Bayesian network cannot loop; remove '{parent}' from the parents of "
+                f"'{child}', or remove or turn round another edge of the loop",
             )
             good = False
         nodes: dict[str, NodeSpec] = {}

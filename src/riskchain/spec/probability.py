@@ -14,7 +14,7 @@ from collections.abc import Collection
 from dataclasses import dataclass, field
 
 from riskchain.errors import Diagnostic, power_text, shorten, suggest
-from riskchain.scales import DEFAULT_SCALE, Scale
+from riskchain.scales import DEFAULT_SCALE, Scale, format_pct, format_range, scales_with
 from riskchain.spec.yamlsrc import BLOCK_SCALAR_HINT, YNode
 
 # Distributions must sum to 1 within this; they are then renormalized exactly. Other
@@ -218,14 +218,36 @@ def parse_prob(node: YNode, ctx: Context, what: str = "probability") -> Prob | N
         return Prob(
             band.midpoint, "term", band.low, band.high, text.strip(), (), node.line, node.col
         )
-    hint = ctx.suggest(text, ctx.scale.words())
-    ctx.error(
-        node,
-        f"unknown probability '{shorten(text)}'",
-        hint
-        or f"estimative terms ({ctx.scale.name}): " + ", ".join(b.term for b in ctx.scale.bands),
-    )
+    ctx.error(node, *_unknown_term(text, ctx))
     return None
+
+
+def _unknown_term(text: str, ctx: Context) -> tuple[str, str]:
+    """The message and hint for a word that is no term of the scale in force: the
+    scale is named; a word of another scale gets the term of this one whose band
+    holds its midpoint."""
+    scale = ctx.scale
+    why = "the default" if scale.name == DEFAULT_SCALE.name else "chosen by the model's 'scale:'"
+    word = shorten(text)
+    message = f"unknown probability '{word}': not a term of scale {scale.name} ({why})"
+    terms = f"the terms of {scale.name}: " + ", ".join(b.term for b in scale.bands)
+    for other in scales_with(text):
+        band = other.lookup(text)
+        if other.name == scale.name or band is None:
+            continue
+        hint = f"'{word}' is a term of scale {other.name} {format_range(band.low, band.high)}"
+        here = scale.classify(band.midpoint)
+        if here is not None:
+            hint += (
+                f"; on {scale.name} its midpoint, {format_pct(band.midpoint)}%, is "
+                f"'{here.term}' {format_range(here.low, here.high)}"
+            )
+        else:
+            hint += f"; {terms}"
+        if scale.name == DEFAULT_SCALE.name:
+            hint += f"; or write 'scale: {other.name}' at the top of the model file"
+        return message, hint
+    return message, ctx.suggest(text, scale.words()) or terms
 
 
 _FORMS = "a probability is a number (0.35), a percentage ('35%'), a term (likely), [low, high] or beta(a, b)"

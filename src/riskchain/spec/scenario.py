@@ -144,10 +144,9 @@ class ScenarioFile:
 
 def is_scenario_document(doc: Document) -> bool:
     """A scenario file names a ``model`` and holds ``scenarios``; a model holds ``nodes``."""
-    root = doc.root
-    return root.get("nodes") is None and (
-        root.get("scenarios") is not None or root.get("model") is not None
-    )
+    from riskchain.spec.kinds import SCENARIOS, detect_kind
+
+    return detect_kind(doc) is SCENARIOS
 
 
 def load_scenario_file(
@@ -173,8 +172,10 @@ def build_scenarios(
     """Validate a parsed document as a scenario file (its model's tables sized
     against ``max_table`` bytes)."""
     from riskchain.io.files import file_problem
+    from riskchain.spec.kinds import SCENARIOS, require_kind
     from riskchain.spec.model import load_model_spec
 
+    require_kind(doc, SCENARIOS)  # a model file here: one message, not its unknown keys
     ctx = Context(doc.path, list(doc.diagnostics))
     root = doc.root
     check_keys(root, SCENARIO_FILE_KEYS, ctx, "the scenario file")

@@ -340,6 +340,12 @@ class _Composer:
         try:
             return self._stream(events)
         except MarkedYAMLError as exc:
+            layout = _layout_error(text, exc)
+            if layout is not None:
+                # a line out of line: point at it and say so, not at where the parser gave up
+                line, col, msg, hint = layout
+                self.errors = [_diag(self.name, line, col, f"YAML syntax error: {msg}", hint)]
+                return None
             mark = exc.problem_mark or exc.context_mark
             if exc.context_mark is not None and (
                 "did not find expected" in (exc.problem or "")
@@ -633,3 +639,221 @@ def _syntax_hint(problem: str, text: str, line: int, context: str = "") -> str |
     if "expected ',' or ']'" in problem or "expected ',' or '}'" in problem:
         return "a flow list or mapping is not closed; check brackets and quotes"
     return None
+
+
+# ----------------------------------------------------------------------------- layout mistakes
+
+# A line of block YAML: its indentation, an optional '- ', then a key and ':' (the
+# colon followed by a space or the end of the line), then the rest.
+_KEY_LINE = re.compile(r"^( *)(?:- +)?([^\s#:'\"\[\]{}][^:#]*?) *:(?: +(.*))?$")
+_MAX_LAYOUT_SCAN = 100_000  # lines read to learn the file's indentation step
+
+
+def _layout_error(text: str, exc) -> tuple[int, int, str, str] | None:
+    """A layout mistake behind a parser error, said where it is.
+
+    The parser reports a key indented one space too far, or a key without its
+    ':', where it gives up: often the next line, with a message about something
+    else. Three cases are recognized from the parser's two marks and the lines
+    around them: a key with no ':' ("could not find expected ':'"), a line out of
+    step with the mapping it should belong to ("did not find expected key" or
+    "'-' indicator"), and a line that YAML reads as more of the value above it
+    because it is indented deeper ("mapping values are not allowed"). Returns
+    ``(line, col, message, hint)``, or None to keep the parser's own report.
+    """
+    problem, context = exc.problem or "", exc.context or ""
+    pmark, cmark = exc.problem_mark, exc.context_mark
+    if pmark is None:
+        return None
+    lines = text.splitlines()
+    if "could not find expected ':'" in problem and "simple key" in context and cmark:
+        return _missing_colon(lines, cmark.line)
+    if "did not find expected key" in problem or "expected '-' indicator" in problem:
+        closed = _closed_key(lines, pmark.line)
+        near = [pmark.line, _previous(lines, pmark.line), closed, cmark.line if cmark else None]
+        culprit = _out_of_step(lines, near)
+        if culprit is not None:
+            return culprit
+        return _not_aligned(lines, pmark.line, closed, cmark.line if cmark else None)
+    if "mapping values are not allowed" in problem:
+        return _runs_on(lines, pmark.line, pmark.column)
+    return None
+
+
+def _indent(line: str) -> int:
+    return len(line) - len(line.lstrip(" "))
+
+
+def _content(line: str) -> bool:
+    """A line that holds YAML (not blank, not only a comment)."""
+    stripped = line.strip()
+    return bool(stripped) and not stripped.startswith("#")
+
+
+def _previous(lines: list[str], i: int) -> int | None:
+    """The index of the nearest line before ``i`` that holds YAML."""
+    for j in range(min(i, len(lines)) - 1, -1, -1):
+        if _content(lines[j]):
+            return j
+    return None
+
+
+def _what(line: str) -> str:
+    """A line's key (``'label'``), else its text, for a message."""
+    m = _KEY_LINE.match(line)
+    text = m.group(2).strip() if m else line.strip()
+    return f"'{text if len(text) <= 40 else text[:39] + '…'}'"
+
+
+def _step(lines: list[str], skip: set[int]) -> int | None:
+    """The file's indentation step: the commonest indent a line adds to the line
+    before it, from pairs of lines that do not involve the lines in question."""
+    counts: dict[int, int] = {}
+    last = None  # (index, indent) of the previous line holding YAML
+    for i, line in enumerate(lines[:_MAX_LAYOUT_SCAN]):
+        if not _content(line):
+            continue
+        n = _indent(line)
+        if last is not None and n > last[1] and last[0] not in skip and i not in skip:
+            counts[n - last[1]] = counts.get(n - last[1], 0) + 1
+        last = (i, n)
+    if not counts:
+        return None
+    return max(sorted(counts), key=lambda d: counts[d])
+
+
+def _spaces(n: int) -> str:
+    return f"{n} space{'s' if n != 1 else ''}"
+
+
+def _missing_colon(lines: list[str], i: int) -> tuple[int, int, str, str] | None:
+    """``p 30%`` where ``p: 30%`` was meant: the parser complains on the next line."""
+    if i >= len(lines):
+        return None
+    line = lines[i]
+    body = line.strip()
+    lead = body[:2] if body.startswith("- ") else ""
+    body = body[len(lead) :].strip()
+    if not body or ":" in body or body[0] in "'\"[{&*!|>#":
+        return None
+    key, _, rest = body.partition(" ")
+    rest = rest.strip()
+    suggestion = f"{lead}{key}: {rest}" if rest else f"{lead}{key}:"
+    shown = body if len(body) <= 40 else body[:39] + "…"
+    return (
+        i + 1,
+        _indent(line) + 1,
+        f"'{shown}' has no ':' after its key",
+        f"a key and its value are written 'key: value'; did you mean '{suggestion}'?",
+    )
+
+
+def _out_of_step(
+    lines: list[str], candidates: list[int | None]
+) -> tuple[int, int, str, str] | None:
+    """The first of ``candidates`` (line indices) indented out of the file's step (the
+    step learnt from every pair of lines but those of the first two candidates, the
+    lines where the parser stopped)."""
+    seen = [i for i in dict.fromkeys(candidates) if i is not None and 0 <= i < len(lines)]
+    step = _step(lines, {i for i in candidates[:2] if i is not None})
+    if step is None or step < 2:
+        return None
+    for i in seen:
+        n = _indent(lines[i])
+        if n % step == 0 or not _content(lines[i]):
+            continue
+        others = [j for j in seen if j != i and _content(lines[j]) and _indent(lines[j]) % step == 0]
+        near = min(others, key=lambda j: (abs(_indent(lines[j]) - n), -j), default=None)
+        hint = "the keys of one mapping, and the items of one list, start in the same column"
+        if near is not None:
+            hint += f"; line {near + 1} ({_what(lines[near])}) starts at {_spaces(_indent(lines[near]))}"
+        return (
+            i + 1,
+            n + 1,
+            f"{_what(lines[i])} is indented {_spaces(n)}, out of step with the lines "
+            f"around it (indented in steps of {step})",
+            hint,
+        )
+    return None
+
+
+def _closed_key(lines: list[str], i: int) -> int | None:
+    """The first, least indented line of the deeper block just above line ``i``: the
+    key of the mapping that line ``i`` closes (its siblings' column)."""
+    if i >= len(lines):
+        return None
+    n = _indent(lines[i])
+    best = None
+    for j in range(i - 1, max(-1, i - _MAX_LAYOUT_SCAN), -1):
+        if not _content(lines[j]):
+            continue
+        if _indent(lines[j]) <= n:
+            break
+        if best is None or _indent(lines[j]) <= _indent(lines[best]):
+            best = j
+    return best
+
+
+def _not_aligned(
+    lines: list[str], i: int, j: int | None, k: int | None
+) -> tuple[int, int, str, str] | None:
+    """A key that lines up neither with the deeper key above it (line ``j``) nor with
+    the first key (line ``k``) of the mapping YAML goes back to."""
+    if i >= len(lines) or j is None or not _content(lines[i]):
+        return None
+    n, m = _indent(lines[i]), _indent(lines[j])
+    if n >= m:
+        return None
+    outer = ""
+    like = f"like {_what(lines[j])} ({m})"
+    if k is not None and k < len(lines) and k != j and _indent(lines[k]) < n:
+        outer = f" nor with {_what(lines[k])} (line {k + 1}, {_spaces(_indent(lines[k]))})"
+        like += f" or like {_what(lines[k])} ({_indent(lines[k])})"
+    return (
+        i + 1,
+        n + 1,
+        f"{_what(lines[i])} (indented {_spaces(n)}) lines up neither with {_what(lines[j])} "
+        f"(line {j + 1}, {_spaces(m)}){outer}, so YAML cannot tell which mapping it belongs to",
+        f"the keys of one mapping start in the same column: indent {_what(lines[i])} {like}",
+    )
+
+
+def _runs_on(lines: list[str], i: int, col: int) -> tuple[int, int, str, str] | None:
+    """A ``key: value`` line read as more of the value of the line above it."""
+    j = _previous(lines, i)
+    if i >= len(lines) or j is None:
+        return None
+    here = _KEY_LINE.match(lines[i])
+    if here is None or here.end(2) != col or _indent(lines[i]) <= _indent(lines[j]):
+        return None  # a ': ' inside a value on its own line: the quoting hint fits
+    above = _KEY_LINE.match(lines[j])
+    if above is None:
+        missing = _missing_colon(lines, j)
+        if missing is None:
+            return None
+        line, col_, _msg, _hint = missing
+        key = lines[j].strip().removeprefix("- ").strip()
+        return (
+            line,
+            col_,
+            f"'{key}' has no ':' after it, so YAML reads the next line as more of its text",
+            f"did you mean '{key}:'?",
+        )
+    if not above.group(3):
+        return None
+    culprit = _out_of_step(lines, [j, i])
+    why = (
+        f"as written, YAML reads line {i + 1} as more of the value of {_what(lines[j])} "
+        "(it is indented deeper)"
+    )
+    if culprit is not None:
+        line, col_, msg, hint = culprit
+        return line, col_, msg, f"{hint}; {why}"
+    return (
+        i + 1,
+        _indent(lines[i]) + 1,
+        f"{_what(lines[i])} is indented deeper than {_what(lines[j])} above it, so YAML "
+        "reads it as more of that value",
+        f"the keys of one mapping start in the same column: indent {_what(lines[i])} like "
+        f"{_what(lines[j])} (line {j + 1}, {_spaces(_indent(lines[j]))})",
+    )
