@@ -3,6 +3,7 @@ own numbers) put to the model; impossible findings are reported, not fatal."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -106,11 +107,18 @@ def load_scenarios(path: str | Path, max_table: float = 1 << 30) -> tuple[Scenar
 
 
 def scenario_model(model: Model, scenario: Scenario) -> Model:
-    """``model`` with the scenario's ``set`` numbers written over its tables."""
+    """``model`` with the scenario's ``set`` numbers written over its tables.
+
+    A node whose last setting is parametric (a noisy-OR cause, a ranked weight ...)
+    keeps a parametric table: the model's spec carries it, numbers the scenario did not
+    change included, so sensitivity and explanations vary the numbers in force. Any other
+    setting replaces the node's table as an array (the node is among ``overrides``).
+    """
     if not scenario.sets:
         return model
     m = model.compiled
     tables = {}
+    written = {}
     for node, sets in scenario.sets.items():
         i = m.index[node]
         spec = model.spec.nodes[node]
@@ -118,7 +126,12 @@ def scenario_model(model: Model, scenario: Scenario) -> Model:
         for s in sets:
             arr = s.apply(arr, spec, [model.spec.nodes[p].states for p in spec.parents])
         tables[i] = arr
-    return Model(model.spec, m.with_cpts(tables), model.overrides | set(scenario.sets))
+        if sets[-1].table is not None:
+            written[node] = dataclasses.replace(spec, table=sets[-1].table)
+    spec = model.spec
+    if written:
+        spec = dataclasses.replace(spec, nodes={**spec.nodes, **written})
+    return Model(spec, m.with_cpts(tables), model.overrides | (set(scenario.sets) - set(written)))
 
 
 def run_scenarios(

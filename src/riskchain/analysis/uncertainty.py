@@ -288,10 +288,14 @@ def sample(
             qt = dict(tables)
             for i, pairs in set_drawers[qi].items():
                 arr = qt.get(i)
+                # the model's draws of this chunk (none: its numbers have no spread)
+                shared = dict(drawers[i].drawn) if arr is not None else {}
                 if arr is None:
                     arr = np.broadcast_to(m.cpts[i], (n, *m.cpts[i].shape))
                 for d, s in pairs:
+                    d.shared = shared  # numbers a setting keeps are drawn as before it
                     arr = d.apply_set(arr, s, n)
+                    shared = {**shared, **d.drawn}
                 qt[i] = arr
             res = infer(m, tidx, ev, dv, soft, tables=qt, max_table_bytes=max_table)
             working = max(working, res.plan.working)

@@ -8,9 +8,11 @@ with its line and column, including names that do not exist in the model.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -26,12 +28,14 @@ from riskchain.spec.model import (
     provenance,
     text_field,
 )
+from riskchain.spec.parametric import PARAMETRIC_KEYS, parse_parametric
 from riskchain.spec.probability import Context
 from riskchain.spec.tables import (
     CptTable,
     Dist,
     Provenance,
     Row,
+    Table,
     check_coverage,
     parse_dist,
     parse_row_key,
@@ -48,7 +52,9 @@ SCENARIO_FILE_KEYS = (
     "scenarios",
 )
 SCENARIO_KEYS = ("description", "extends", "given", "do", "likelihood", "set")
-SET_KEYS = ("p", "cpt", "note", "source", "sources", "confidence")
+# a scenario's numbers take every form a model file gives them in (a parametric one only
+# on a node the model writes in that form: the numbers written replace the model's)
+SET_KEYS = ("p", "cpt", *PARAMETRIC_KEYS, "note", "source", "sources", "confidence")
 # A scenario may build on at most this many others, one extending the next: each
 # scenario repeats the findings of its whole chain.
 MAX_EXTENDS = 100
@@ -61,6 +67,11 @@ class SetSpec:
     ``p`` replaces every row of the node's table (for a node with parents, the
     same distribution whatever the parents); ``default`` replaces every row not
     listed in ``rows``; ``rows`` replace the parent combinations they name.
+
+    A parametric setting (``form``: ``noisy_or``, ``noisy_max``, ``ranked`` ...) changes
+    some numbers of the node's parametric table; ``table`` is that table with them in
+    place (and those of the settings before it, inherited first), and it rebuilds the
+    node's whole table. ``as_written`` is what the scenario wrote under ``form``.
     """
 
     node: str
@@ -71,11 +82,16 @@ class SetSpec:
     scenario: str = ""
     line: int = 0
     col: int = 0
+    form: str | None = None
+    table: Table | None = None
+    as_written: Any = None
 
     def apply(
         self, table: np.ndarray, node: NodeSpec, parent_states: list[tuple[str, ...]]
     ) -> np.ndarray:
         """``table`` with this scenario's numbers written over it (a new array)."""
+        if self.table is not None:
+            return np.array(self.table.expand(len(node.states), parent_states), dtype=np.float64)
         out = np.array(table, dtype=np.float64)
         if self.p is not None:
             out[...] = self.p.point()
@@ -95,6 +111,10 @@ class SetSpec:
         rows = [*self.rows, *([self.default] if self.default else [])]
         if rows:
             out["cpt"] = {r.key: r.dist.to_json() for r in rows}
+        if self.form is not None:
+            out[self.form] = self.as_written
+            if self.table is not None:  # the node's numbers in that form, after this setting
+                out["table"] = self.table.written()  # type: ignore[attr-defined]
         out.update(self.provenance.to_json())
         out["scenario"] = self.scenario
         return out
@@ -246,7 +266,7 @@ def build_scenarios(
 
     ctx.scale = SCALES[model.scale]  # 'set' values use the model's words
     own = {sid: _own(sid, knode, body, model, ctx) for sid, (knode, body) in raw.items()}
-    scenarios = _resolve(own, raw, ctx)
+    scenarios = _resolve(own, raw, model, ctx)
     targets = _targets(root.get("targets"), model, ctx)
     baseline = next(iter(raw), "")
     bnode = root.get("baseline")
@@ -298,6 +318,9 @@ class _Own:
     do: dict[str, str] = field(default_factory=dict)
     likelihood: dict[str, dict[str, float]] = field(default_factory=dict)
     sets: dict[str, SetSpec] = field(default_factory=dict)
+    # the parametric settings' YAML (its key, its value), parsed once the table they
+    # change is known (the model's, with the settings of the scenarios extended)
+    forms: dict[str, tuple[YNode, YNode]] = field(default_factory=dict)
 
 
 def _own(sid: str, knode: YNode, body: YNode, model: ModelSpec, ctx: Context) -> _Own:
@@ -369,6 +392,8 @@ def _own(sid: str, knode: YNode, body: YNode, model: ModelSpec, ctx: Context) ->
             s = _set(sid, name, vnode, spec, model, ctx)
             if s is not None:
                 own.sets[name] = s
+                if s.form is not None:
+                    own.forms[name] = (vnode.keynode(s.form), vnode.get(s.form))
     return own
 
 
@@ -440,11 +465,19 @@ def _set(
         return None
     first = len(ctx.diagnostics)
     check_keys(vnode, SET_KEYS, ctx, where)
-    if vnode.get("p") is None and vnode.get("cpt") is None:
+    kind = spec.table.kind
+    forms = [k for k in ("p", "cpt", *PARAMETRIC_KEYS) if vnode.get(k) is not None]
+    if not forms:
         if len(ctx.diagnostics) == first:  # else a misspelt 'p' or 'cpt' is reported already
-            ctx.error(vnode, f"{where} gives neither 'p' nor 'cpt'", example)
+            if kind in PARAMETRIC_KEYS:
+                ctx.error(vnode, f"{where} gives none of 'p', 'cpt' and '{kind}'", example)
+            else:
+                ctx.error(vnode, f"{where} gives neither 'p' nor 'cpt'", example)
         return None
     prov = provenance(vnode, ctx, model.sources, where)
+    parametric = [k for k in forms if k in PARAMETRIC_KEYS]
+    if parametric:
+        return _set_form(sid, name, vnode, forms, parametric[0], kind, prov, where, ctx)
     pnode, cnode = vnode.get("p"), vnode.get("cpt")
     p = parse_dist(pnode, spec.states, ctx, f"p of {where}") if pnode is not None else None
     if pnode is not None and p is None:
@@ -496,8 +529,53 @@ def _set(
     return SetSpec(name, p, tuple(rows), default, prov, sid, vnode.line, vnode.col)
 
 
+def _set_form(
+    sid: str,
+    name: str,
+    vnode: YNode,
+    forms: list[str],
+    key: str,
+    kind: str,
+    prov: Provenance,
+    where: str,
+    ctx: Context,
+) -> SetSpec | None:
+    """A parametric setting, checked for its place (its numbers are read in :func:`_resolve`)."""
+    if len(forms) > 1:
+        # in file order, so that the error points at the second one written
+        first, second = sorted(forms, key=lambda k: (vnode.keynode(k).line, vnode.keynode(k).col))[:2]
+        ctx.error(
+            vnode.keynode(second),
+            f"{where} gives both '{first}' and '{second}'; give the numbers one way",
+            f"keep one of {', '.join(forms)}",
+        )
+        return None
+    if key != kind:
+        how = f"p, cpt or {kind}" if kind in PARAMETRIC_KEYS else "p or cpt"
+        ctx.error(
+            vnode.keynode(key),
+            f"{where}: the model writes '{name}' with '{kind}', so a scenario sets its numbers "
+            f"with {how}, not '{key}'",
+            "a scenario changes numbers, not the form of a table",
+        )
+        return None
+    return SetSpec(
+        name, provenance=prov, scenario=sid, line=vnode.line, col=vnode.col, form=key,
+        as_written=_plain(vnode.get(key)),  # type: ignore[arg-type]
+    )  # fmt: skip
+
+
+def _plain(node: YNode) -> Any:
+    """A YAML node as JSON data, every scalar as the text written (for ``written()``)."""
+    if node.is_map:
+        return {k: _plain(v) for k, _, v in node.pairs()}
+    if node.is_seq:
+        return [_plain(item) for item in node.items]
+    return None if node.is_null() else node.text
+
+
 def _resolve(
-    own: dict[str, _Own], raw: dict[str, tuple[YNode, YNode]], ctx: Context
+    own: dict[str, _Own], raw: dict[str, tuple[YNode, YNode]], model: ModelSpec, ctx: Context
 ) -> dict[str, Scenario]:
     out: dict[str, Scenario] = {}
     order = {sid: i for i, sid in enumerate(own)}
@@ -541,6 +619,31 @@ def _resolve(
             chain.append(parent)
             seen.add(parent)
 
+    settled: dict[tuple[str, str], SetSpec | None] = {}
+
+    def settle(step: str, name: str, base: Table) -> SetSpec | None:
+        """Scenario ``step``'s parametric setting of ``name`` read over ``base`` (the
+        node's table after the settings before it, which are the same wherever ``step``
+        is extended); None when it has errors (reported once)."""
+        if (step, name) not in settled:
+            s = own[step].sets[name]
+            knode, vnode = own[step].forms[name]
+            node = model.nodes[name]
+            table = parse_parametric(
+                s.form,  # type: ignore[arg-type]
+                vnode,
+                name,
+                node.states,
+                node.parents,
+                {p: model.nodes[p].states for p in node.parents},
+                ctx,
+                lambda n, where: provenance(n, ctx, model.sources, where),
+                knode,
+                base,
+            )
+            settled[step, name] = dataclasses.replace(s, table=table) if table else None
+        return settled[step, name]
+
     for sid in own:
         chain = chain_of(sid)
         if chain is None:
@@ -549,6 +652,7 @@ def _resolve(
         do: dict[str, str] = {}
         lik: dict[str, dict[str, float]] = {}
         sets: dict[str, list[SetSpec]] = {}
+        tables: dict[str, Table] = {}  # each node's parametric table so far
         for step in reversed(chain):  # the farthest ancestor first, this scenario last
             o = own[step]
             for name in [*o.given, *o.do, *o.likelihood]:
@@ -559,10 +663,20 @@ def _resolve(
             do.update(o.do)
             lik.update(o.likelihood)
             for name, s in o.sets.items():
+                if s.form is not None:
+                    found = settle(step, name, tables.get(name, model.nodes[name].table))
+                    if found is None:
+                        continue
+                    tables[name] = found.table  # type: ignore[assignment]
+                    s = found
                 sets.setdefault(name, []).append(s)
         description = own[sid].description  # not inherited: it would mislabel the column
         knode = raw[sid][0]
         out[sid] = Scenario(sid, description, given, do, lik, sets, chain, knode.line, knode.col)
+    for sid, o in own.items():  # in scenarios whose chain is broken: read over the model's
+        for name in o.forms:
+            if (sid, name) not in settled:
+                settle(sid, name, model.nodes[name].table)
     return out
 
 
