@@ -86,6 +86,11 @@ class ScenarioRun:
         """The JSON shape of ``riskchain run``."""
         return {
             "model": self.model.id,
+            **(
+                {"model_path": str(self.file.model_path), "instead_of": self.file.model_named}
+                if self.file.model_flag  # --model gave the model file
+                else {}
+            ),
             "scenario_file": self.file.path,
             "baseline": self.baseline,
             "targets": self.targets,
@@ -93,16 +98,21 @@ class ScenarioRun:
         }
 
 
-def load_scenarios(path: str | Path, max_table: float = 1 << 30) -> tuple[ScenarioFile, Model]:
+def load_scenarios(
+    path: str | Path, max_table: float = 1 << 30, model: str | Path | None = None
+) -> tuple[ScenarioFile, Model]:
     """Read and validate a scenario file and compile its model (its tables sized
-    against ``max_table`` bytes before they are built).
+    against ``max_table`` bytes before they are built); ``model`` replaces the model
+    file it names (a path relative to the current folder).
 
     Raises
     ------
     SpecError
         With every problem in the scenario file or its model.
+    UsageError
+        When ``model`` cannot be read or is not a model file.
     """
-    sf = load_scenario_file(path, max_table=max_table)
+    sf = load_scenario_file(path, max_table=max_table, model=model)
     return sf, Model(sf.model)
 
 
@@ -141,9 +151,11 @@ def run_scenarios(
     max_table: float = 1 << 30,
     include_baseline: bool = False,
     draws: DrawOptions | None = None,
+    model: str | Path | None = None,
 ) -> ScenarioRun:
     """Run the scenarios of a scenario file (all, or those named, in file order;
     with ``include_baseline`` the baseline is run too, first, for the changes).
+    ``model`` replaces the model file the scenario file names (``--model``).
 
     With ``draws``, every scenario is also answered in each of ``draws.samples``
     parameter draws (the same draws for all scenarios, so their differences are
@@ -156,7 +168,7 @@ def run_scenarios(
     UsageError
         For an unknown scenario id or target.
     """
-    sf, model = load_scenarios(path, max_table)
+    sf, model = load_scenarios(path, max_table, model)
     wanted = {scenario_for_cli(sf, sid).id for sid in ids} if ids else set(sf.scenarios)
     chosen = [s for s in sf.scenarios.values() if s.id in wanted]
     if include_baseline and sf.baseline not in [s.id for s in chosen]:
@@ -221,16 +233,18 @@ def pose(
     do=None,
     likelihood=None,
     max_table: float = 1 << 30,
+    model: str | Path | None = None,
 ) -> Posed:
     """Read a model file, or scenario ``scenario`` of a scenario file, and combine its
     findings with ``given``/``do``/``likelihood`` (which override the scenario's for
     the same node). The model's tables are sized against ``max_table`` bytes before
-    they are built.
+    they are built; ``model`` replaces the model file a scenario file names.
 
     Raises
     ------
     UsageError
-        A scenario file without ``scenario``, a model file with one, an unknown scenario.
+        A scenario file without ``scenario``, a model file with one or with ``model``,
+        an unknown scenario, a ``model`` that is not a model file.
     SpecError
         When the file (or the scenario file's model) is invalid.
     """
@@ -245,6 +259,11 @@ def pose(
         else load_yaml(path, str(path))
     )
     if not isinstance(loaded, Document) or not is_scenario_document(loaded):
+        if model is not None:
+            raise UsageError(
+                f"--model: {path} is a model file; --model replaces the model a scenario "
+                "file names"
+            )
         if scenario is not None:
             raise UsageError(
                 f"--scenario: {path} is a model file; --scenario needs a scenario file"
@@ -253,7 +272,7 @@ def pose(
         model = Model(*loaded)
         return Posed(model, model, dict(given or {}), dict(do or {}), dict(likelihood or {}), None)
     doc = loaded
-    sf = build_scenarios(doc, Path(path), max_table)
+    sf = build_scenarios(doc, Path(path), max_table, model)
     if scenario is None:
         raise UsageError(
             f"{path} is a scenario file: choose a scenario with --scenario ({', '.join(sf.scenarios)})"
@@ -282,10 +301,12 @@ def ask(
     engine: str = "fast",
     max_table: float = 1 << 30,
     draws: DrawOptions | None = None,
+    model: str | Path | None = None,
 ):
     """Ask a question of a model file, or on top of scenario ``scenario`` of a
     scenario file: its findings and numbers, plus ``given``/``do``/``likelihood``,
-    which override the scenario's for the same node.
+    which override the scenario's for the same node; ``model`` replaces the model
+    file a scenario file names.
 
     With ``draws``, the answer also carries its spread across parameter draws
     (``result.uncertainty``; a scenario's own numbers are drawn too).
@@ -304,7 +325,7 @@ def ask(
     """
     if draws is not None and engine != "fast":
         raise UsageError("engine: parameter draws use the fast engine; drop --engine pgmpy")
-    q = pose(path, scenario, given, do, likelihood, max_table)
+    q = pose(path, scenario, given, do, likelihood, max_table, model)
     names = list(targets) if targets else q.targets
     res = q.model.query(
         given=q.given,

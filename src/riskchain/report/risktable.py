@@ -206,7 +206,8 @@ def _header(table: RiskTable) -> list[str]:
     title = table.run.file.title or spec.title
     return [
         f"{title} — risk table",
-        f"model: {spec.id} ({table.run.file.model_path}) · horizon: {spec.horizon or 'not stated'}",
+        f"model: {spec.id} ({table.run.file.model_source()}) · horizon: "
+        f"{spec.horizon or 'not stated'}",
         f"produced: {table.produced.isoformat()} · scenarios: {table.run.file.path} · "
         f"baseline: {table.run.baseline} · scale: {table.scale.name}",
     ]

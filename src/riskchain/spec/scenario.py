@@ -160,6 +160,16 @@ class ScenarioFile:
     targets: tuple[str, ...]
     baseline: str
     scenarios: dict[str, Scenario]
+    model_flag: bool = False  # the model came from --model, not the file's 'model:'
+    model_named: str | None = None  # what the file's 'model:' says
+
+    def model_source(self) -> str:
+        """The model file used, in words: its path, and when ``--model`` gave it, what
+        it stands in for (``m.yaml, from --model in place of ../models/x.yaml``)."""
+        if not self.model_flag:
+            return str(self.model_path)
+        instead = f" in place of {self.model_named}" if self.model_named else ""
+        return f"{self.model_path}, from --model{instead}"
 
 
 def is_scenario_document(doc: Document) -> bool:
@@ -171,27 +181,37 @@ def is_scenario_document(doc: Document) -> bool:
 
 
 def load_scenario_file(
-    path: str | Path, display: str | None = None, max_table: float = DEFAULT_MAX_TABLE
+    path: str | Path,
+    display: str | None = None,
+    max_table: float = DEFAULT_MAX_TABLE,
+    model: str | Path | None = None,
 ) -> ScenarioFile:
     """Read and validate a scenario file and its model (its tables sized against
     ``max_table`` bytes, as :func:`riskchain.spec.model.build_model` does).
+
+    ``model`` replaces the model file the scenario file names (``--model``: a path
+    relative to the current folder, not to the scenario file).
 
     Raises
     ------
     SpecError
         With every problem in the scenario file (or in its model file).
     UsageError
-        When the file does not exist.
+        When the file does not exist, or ``model`` is not a model file that can be read.
     """
     name = display if display is not None else str(path)
-    return build_scenarios(load_yaml(path, name), Path(path), max_table)
+    return build_scenarios(load_yaml(path, name), Path(path), max_table, model)
 
 
 def build_scenarios(
-    doc: Document, path: Path, max_table: float = DEFAULT_MAX_TABLE
+    doc: Document,
+    path: Path,
+    max_table: float = DEFAULT_MAX_TABLE,
+    model_file: str | Path | None = None,
 ) -> ScenarioFile:
     """Validate a parsed document as a scenario file (its model's tables sized
-    against ``max_table`` bytes)."""
+    against ``max_table`` bytes); ``model_file`` replaces the model it names
+    (see :func:`load_scenario_file`)."""
     from riskchain.io.files import file_problem
     from riskchain.spec.model import load_model_spec
 
@@ -215,7 +235,11 @@ def build_scenarios(
     mnode = root.get("model")
     model: ModelSpec | None = None
     model_path = Path()
-    if mnode is None:
+    named = mnode.text if mnode is not None and mnode.is_scalar else None
+    if model_file is not None:  # --model: the file's 'model:' is not read
+        model_path = Path(model_file)
+        model = _flag_model(model_path, max_table, ctx)
+    elif mnode is None:
         ctx.error(root, "missing 'model': the path of the model file, relative to this file")
     else:
         rel = text_field(mnode, ctx, "model")
@@ -226,7 +250,7 @@ def build_scenarios(
                 ctx.error(
                     mnode,
                     f"model file '{rel}' not found (looked for {model_path})",
-                    "the path is relative to the scenario file",
+                    "the path is relative to the scenario file; or name the model with --model PATH",
                 )
             elif problem is not None:
                 ctx.error(mnode, f"model file '{rel}' cannot be read: {problem} ({model_path})")
@@ -286,8 +310,45 @@ def build_scenarios(
     if note is not None:
         warn(note)
     return ScenarioFile(
-        doc.path, model_path, model, title, description, targets, baseline, scenarios
+        doc.path,
+        model_path,
+        model,
+        title,
+        description,
+        targets,
+        baseline,
+        scenarios,
+        model_file is not None,
+        named,
     )
+
+
+def _flag_model(path: Path, max_table: float, ctx: Context) -> ModelSpec | None:
+    """The model ``--model`` names; its problems join ``ctx`` (each located in it).
+
+    Raises
+    ------
+    UsageError
+        When it cannot be read, or is a scenario file.
+    """
+    from riskchain.io.files import file_problem
+    from riskchain.spec.model import build_model
+
+    problem = file_problem(path)
+    if problem is not None:
+        raise UsageError(f"--model: {path}: {problem}")
+    doc = load_yaml(path, str(path))
+    if is_scenario_document(doc):
+        raise UsageError(
+            f"--model: {path} is a scenario file; --model names the model file to use"
+        )
+    try:
+        spec = build_model(doc, default_id=path.stem, max_table=max_table)
+    except SpecError as exc:
+        ctx.diagnostics.extend(exc.diagnostics)
+        return None
+    spec.issue_warnings()
+    return spec
 
 
 def _targets(tnode: YNode | None, model: ModelSpec, ctx: Context) -> tuple[str, ...]:
