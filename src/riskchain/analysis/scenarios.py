@@ -27,6 +27,7 @@ class ScenarioResult:
     posteriors: dict[str, dict[str, float]] | None
     impossible: ImpossibleEvidenceError | None = None
     uncertainty: Uncertainty | None = None  # the spread across parameter draws
+    log_evidence: float | None = None  # log P(evidence), right where the float is not
 
     @property
     def id(self) -> str:
@@ -189,7 +190,11 @@ def run_scenarios(
             continue
         except UsageError as exc:  # pragma: no cover - names were validated with the file
             raise UsageError(f"scenario '{s.id}': {exc}") from None
-        results.append(ScenarioResult(s, res.evidence_probability, res.posteriors))
+        results.append(
+            ScenarioResult(
+                s, res.evidence_probability, res.posteriors, log_evidence=res.log_evidence
+            )
+        )
     possible = [r for r in results if r.impossible is None]
     if draws is not None and possible:
         spreads = sample(model, [question(r.scenario) for r in possible], names, draws, max_table)

@@ -148,7 +148,7 @@ def _scenario_lines(run: ScenarioRun) -> list[tuple[str, list[str]]]:
         if res.posteriors is None:
             lines.append(f"IMPOSSIBLE EVIDENCE: {res.impossible}")
         else:
-            lines.append(f"P(evidence) = {prob(res.evidence_probability)}")
+            lines.append(f"P(evidence) = {prob(res.evidence_probability, res.log_evidence)}")
         out.append((one_line(s.id), [one_line(x) for x in lines]))
     return out
 
