@@ -475,8 +475,8 @@ FIELDS: dict[str, dict[str, tuple[Schema, str]]] = {
                 "propertyNames": ref("nodeId"),
                 "additionalProperties": ref("set"),
             },
-            "The analyst's own numbers for this scenario, {node: {p or cpt, ...}}, "
-            "in model-file syntax.",
+            "The analyst's own numbers for this scenario, {node: {p or cpt, or the "
+            "numbers of the node's parametric form, ...}}, in model-file syntax.",
         ),
     },
     "set": {
@@ -923,7 +923,9 @@ _SCENARIO_UNCHECKED = (
     "baseline and extended scenarios exist; that 'extends' has no cycle; that a scenario "
     "does not both observe and force a node, nor give a likelihood to one it observes or "
     "forces; that likelihoods give a weight for every state, not all zero; that set "
-    "distributions sum to 1 and set rows do not overlap; and that each scenario's findings "
+    "distributions sum to 1 and set rows do not overlap; that a set's parametric form is "
+    "the one the model gives the node, and its numbers fit the model's others; and that "
+    "each scenario's findings "
     "are possible under the model."
 )
 
