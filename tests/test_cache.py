@@ -195,6 +195,32 @@ def test_an_entry_whose_arrays_do_not_fit_is_a_miss(folder, tmp_path):
 # ----------------------------------------------------------------------------- tampering (issue 12)
 
 
+def test_an_entry_is_held_to_the_budget_it_is_read_under(folder, tmp_path):
+    """An entry built under a large --max-table is not used under a smaller one that the
+    file's tables exceed: the read fails as an uncached read does, with the same
+    positioned error; under a budget the tables fit, the entry is used."""
+    parents = [f"p{i}" for i in range(10)]
+    text = "riskchain: 1\nid: wide\nnodes:\n" + "".join(f"  {p}:\n    p: 0.5\n" for p in parents)
+    text += f"  top:\n    parents: [{', '.join(parents)}]\n    logic: or\n"
+    path = tmp_path / "wide.yaml"
+    path.write_text(text)
+    # top's table: 2**11 entries of 8 bytes, built with about 3 copies: 48 KiB
+    cache.load_model_cached(path, max_table=1 << 20)
+    (entry,) = entries(folder)
+    small = 32 * 1024
+    with pytest.raises(SpecError) as cached:
+        cache.load_model_cached(path, max_table=small)
+    with pytest.raises(SpecError) as fresh:
+        load_model_spec(path, max_table=small)
+    assert [d.format() for d in cached.value.diagnostics] == [
+        d.format() for d in fresh.value.diagnostics
+    ]
+    assert "above the budget of 32.0 KiB" in cached.value.diagnostics[0].message
+    assert cached.value.diagnostics[0].line == 25  # top's parents:
+    spec, _ = cache.load_model_cached(path, max_table=64 * 1024)  # fits: the entry serves
+    assert entries(folder) == [entry] and list(spec.nodes)[-1] == "top"
+
+
 def test_an_entry_that_would_run_a_command_runs_nothing(folder, tmp_path):
     """Issue 12 item 3: an entry naming riskchain.cache + os.system ran a shell command
     when the model was queried. Entries are no longer pickles: nothing runs."""

@@ -191,6 +191,10 @@ def test_scenario_schema_keys_are_the_validators_keys():
         spec_scenario.SCENARIO_FILE_KEYS,
         spec_scenario.SCENARIO_KEYS,
         spec_scenario.SET_KEYS,
+        # the parametric forms a set writes in, as the model file does
+        spec_parametric.CAUSE_KEYS,
+        schema_mod.RANKED_KEYS,
+        schema_mod.LOGIC_KEYS,
     }
 
 
@@ -382,6 +386,24 @@ scenarios:
         sources: [wire]
         confidence: moderate
       c: {p: {low: almost no chance, high: 0.5}}
+  forms:
+    extends: seen
+    description: The numbers of every parametric form, in part.
+    set:
+      e:
+        noisy_or:
+          form: compound
+          leak: 0.1
+          a: {p: likely, note: n, sources: [wire], confidence: low}
+      f: {noisy_and: {b: 0.4}}
+      g: {logic: {at_least: 2}}
+      h: {logic: and}
+      i:
+        noisy_max:
+          leak: {low: 0.7, mid: 0.2}
+          c: {high: {low: 0.1, mid: 0.3}}
+      j: {ranked: {weights: {i: 3}}}
+      k: {ranked: {function: MixMinMax, weights: [2, 1], variance: 0.2}}
 """
 
 
@@ -403,6 +425,8 @@ def test_every_key_passes_both(full, tmp_path):
     assert scenarios["scenarios"]["seen"]["given"] == {"a": "yes"}  # YAML 1.2: text
     used = {k for node in model["nodes"].values() for k in node}
     assert used == set(spec_model.NODE_KEYS)
+    sets = [b for sc in scenarios["scenarios"].values() for b in (sc or {}).get("set", {}).values()]
+    assert {k for body in sets for k in body} == set(spec_scenario.SET_KEYS)
 
 
 UNKNOWN_KEY_AT = {
@@ -418,6 +442,8 @@ UNKNOWN_KEY_AT = {
     "scenario file": [],
     "scenario": ["scenarios", "seen"],
     "set": ["scenarios", "seen", "set", "d"],
+    "set cause": ["scenarios", "forms", "set", "e", "noisy_or", "a"],
+    "set ranked": ["scenarios", "forms", "set", "k", "ranked"],
 }
 
 
@@ -482,6 +508,10 @@ BAD_SCENARIO_VALUES = {
     "observation not a state": (["scenarios", "seen", "given", "a"], ["yes"]),
     "set without p or cpt": (["scenarios", "seen", "set", "c"], {"note": "n"}),
     "set probability 1.2": (["scenarios", "seen", "set", "d", "cpt", "a=no"], 1.2),
+    "set p and noisy_or": (["scenarios", "forms", "set", "e", "p"], 0.3),
+    "set zero variance": (["scenarios", "forms", "set", "k", "ranked", "variance"], 0),
+    "set unknown noisy form": (["scenarios", "forms", "set", "e", "noisy_or", "form"], "netto"),
+    "set logic xor": (["scenarios", "forms", "set", "h", "logic"], "xor"),
     "no scenarios": (["scenarios"], {}),
 }
 

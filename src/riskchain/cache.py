@@ -206,7 +206,9 @@ def _load(
         key = entry_key(data, name, model_id)
         entry = folder / f"{key}{_SUFFIX}"
         hit = _read_entry(entry, key)
-        if hit is not None:
+        # an entry built under a larger --max-table is not used under a smaller one: the
+        # file is read again, and refused there with the validator's positioned error
+        if hit is not None and _within_budget(hit[0], max_table):
             return hit
     from riskchain.compile import compile_spec
     from riskchain.spec.model import build_model
@@ -225,6 +227,22 @@ def _load(
     if entry is not None:
         _write_entry(entry, key, spec, compiled)
     return spec, compiled
+
+
+def _within_budget(spec: ModelSpec, max_table: float) -> bool:
+    """Whether the spec's tables pass the budget :func:`riskchain.spec.model.build_model`
+    holds a file to, in file order: building a table takes BUILD_COPIES times its
+    size, alone and with the tables kept before it (a root's only its list of states)."""
+    from riskchain.compile import BUILD_COPIES, TableSize
+
+    kept = 0.0
+    for node in spec.nodes.values():
+        size = TableSize.of(len(node.states), (len(spec.nodes[p].states) for p in node.parents))
+        need = BUILD_COPIES * size.bytes
+        if node.parents and (need > max_table or kept + need > max_table):
+            return False
+        kept += size.bytes
+    return True
 
 
 def entry_key(data: bytes, display: str, default_id: str) -> str:

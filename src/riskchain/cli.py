@@ -192,6 +192,22 @@ def _scenario_option():
     )
 
 
+def _model_option():
+    return typer.Option(
+        None,
+        "--model",
+        metavar="MODEL",
+        help="With a scenario file: use this model file (relative to the current folder) in "
+        "place of the one the scenario file names.",
+    )
+
+
+def _model_note(model: Path | None, scenarios: Path | str) -> None:
+    """Say on stderr which model a scenario file was run on when --model replaced its own."""
+    if model is not None:
+        _echo(f"note: model {model} (from --model, in place of the one {scenarios} names)", err=True)
+
+
 def _given_option():
     return typer.Option(
         [], "--given", "-g", metavar="NODE=STATE", help="Observe a node (conditioning). Repeatable."
@@ -378,11 +394,12 @@ def validate(
         metavar="SIZE",
         help="Memory budget for a model's tables; a model whose tables need more is refused.",
     ),
+    model: Path | None = _model_option(),
 ) -> int:
     """Check model files; report every problem as path:line:col (exit 0 valid, 1 invalid)."""
     from riskchain.validate import validate_paths
 
-    reports = validate_paths(paths, parse_size(max_table))
+    reports = validate_paths(paths, parse_size(max_table), model)
     bad = 0
     for rep in reports:
         if rep.ok:
@@ -432,6 +449,7 @@ def query(
     level: float = _level_option(),
     strength: float | None = _strength_option(),
     plot: Path | None = _plot_option(),
+    model_file: Path | None = _model_option(),
 ) -> int:
     """Ask a what-if question: posteriors of the targets given findings and interventions."""
     budget = parse_size(max_table)
@@ -452,11 +470,13 @@ def query(
             engine=engine.value,
             max_table=budget,
             draws=draws,
+            model=model_file,
         )
     except UsageError as exc:
         raise UsageError(_flag_message(exc)) from None
     sc = get_scale(scale.value)
     _echo(render_query(m, result, fmt.value, sc), nl=False)
+    _model_note(model_file, model)
     _warn_conflict(m, result.given, result.do, result.likelihood, budget)
     if result.uncertainty is not None:
         _plot(
@@ -541,6 +561,7 @@ def sensitivity(
     max_table: str = typer.Option(
         "1GiB", "--max-table", metavar="SIZE", help="Memory budget for each batch of solves."
     ),
+    model_file: Path | None = _model_option(),
 ) -> int:
     """Which numbers the target's probability rests on, and how far each must move to change the call."""
     budget = parse_size(max_table)
@@ -560,7 +581,7 @@ def sensitivity(
 
     sc = get_scale(scale.value)
     try:
-        q = pose(model, scenario, ev, dv, lk, budget)
+        q = pose(model, scenario, ev, dv, lk, budget, model_file)
         res = analyse(
             q.model,
             node,
@@ -575,6 +596,7 @@ def sensitivity(
     except UsageError as exc:
         raise UsageError(_flag_message(exc)) from None
     _echo(render_sensitivity(res, fmt.value, top), nl=False)
+    _model_note(model_file, model)
     if plot is not None:
         from riskchain.report.plot import plot_tornado
 
@@ -620,6 +642,7 @@ def watch(
     max_table: str = typer.Option(
         "1GiB", "--max-table", metavar="SIZE", help="Memory budget for each batch of solves."
     ),
+    model_file: Path | None = _model_option(),
 ) -> int:
     """Which unobserved node to watch: ranked by what seeing it tells about a target."""
     budget = parse_size(max_table)
@@ -646,7 +669,7 @@ def watch(
         from riskchain.report.watch import render_between
 
         try:
-            a, b = (pose(model, sid, ev, dv, lk, budget) for sid in between)
+            a, b = (pose(model, sid, ev, dv, lk, budget, model_file) for sid in between)
         except UsageError as exc:
             raise UsageError(str(exc).replace("--scenario", "--between")) from None
         try:
@@ -654,6 +677,7 @@ def watch(
         except UsageError as exc:
             raise UsageError(_flag_message(exc)) from None
         _echo(render_between(res, fmt.value, top), nl=False)
+        _model_note(model_file, model)
         return 0
     from riskchain.analysis.watch import watch as rank
     from riskchain.report.watch import render_watch
@@ -661,7 +685,7 @@ def watch(
     assert target is not None
     node, state = _target_state(target)
     try:
-        q = pose(model, scenario, ev, dv, lk, budget)
+        q = pose(model, scenario, ev, dv, lk, budget, model_file)
         res = rank(
             q.model, node, state, q.given, q.do, q.likelihood, get_scale(scale.value), budget
         )
@@ -669,6 +693,7 @@ def watch(
         raise UsageError(_flag_message(exc)) from None
     res.scenario = q.scenario.id if q.scenario is not None else None
     _echo(render_watch(res, fmt.value, top), nl=False)
+    _model_note(model_file, model)
     return 0
 
 
@@ -730,6 +755,7 @@ def explain(
     max_table: str = typer.Option(
         "1GiB", "--max-table", metavar="SIZE", help="Memory budget for each computation."
     ),
+    model_file: Path | None = _model_option(),
 ) -> int:
     """Explain a judgment in words: its probability, the likeliest reading of the findings,
     what each finding adds, the numbers it rests on, what to watch and what would change it."""
@@ -743,7 +769,7 @@ def explain(
     from riskchain.scales import get_scale
 
     try:
-        q = pose(model, scenario, ev, dv, lk, budget)
+        q = pose(model, scenario, ev, dv, lk, budget, model_file)
         res = gather(
             q.model,
             node,
@@ -761,6 +787,7 @@ def explain(
     except UsageError as exc:
         raise UsageError(_flag_message(exc)) from None
     _echo(render_explain(res, fmt.value), nl=False)
+    _model_note(model_file, model)
     return 0
 
 
@@ -796,6 +823,7 @@ def run(
     level: float = _level_option(),
     strength: float | None = _strength_option(),
     plot: Path | None = _plot_option(),
+    model: Path | None = _model_option(),
 ) -> int:
     """Run the scenarios of a scenario file: each scenario's findings and posteriors."""
     draws = _draw_settings(samples, seed, level, strength, plot)
@@ -803,9 +831,10 @@ def run(
     from riskchain.report.risktable import render_run
     from riskchain.scales import get_scale
 
-    result = run_scenarios(scenarios, scenario or None, target or None, draws=draws)
+    result = run_scenarios(scenarios, scenario or None, target or None, draws=draws, model=model)
     sc = get_scale(scale.value)
     _echo(render_run(result, fmt.value, sc, _width(True)), nl=False)
+    _model_note(model, scenarios)
     _warn_impossible(result)
     _warn_run_conflicts(result)
     _plot_run(plot, result, sc)
@@ -915,6 +944,7 @@ def table(
     level: float = _level_option(),
     strength: float | None = _strength_option(),
     plot: Path | None = _plot_option(),
+    model: Path | None = _model_option(),
 ) -> int:
     """The risk table of a scenario file, laid out to fit the terminal.
 
@@ -942,7 +972,9 @@ def table(
     from riskchain.scales import get_scale
 
     kind = _table_format(fmt, output)
-    result = run_scenarios(scenarios, scenario or None, include_baseline=True, draws=draws)
+    result = run_scenarios(
+        scenarios, scenario or None, include_baseline=True, draws=draws, model=model
+    )
     sc = get_scale(scale.value)
     table_ = risk_table(result, sc, produced, bands)
     text = render_risk_table(table_, kind, layout.value, _width(output is None))
@@ -951,6 +983,7 @@ def table(
     else:
         _write(output, text)
         _echo(f"wrote {output}", err=True)
+    _model_note(model, scenarios)
     _warn_impossible(result)
     _warn_run_conflicts(result)
     _plot_run(plot, result, sc)
@@ -987,6 +1020,7 @@ def report(
     max_table: str = typer.Option(
         "1GiB", "--max-table", metavar="SIZE", help="Memory budget for each computation."
     ),
+    model: Path | None = _model_option(),
 ) -> int:
     """One self-contained HTML file to hand over: scenarios, risk table, charts, the network,
     what the main judgment rests on, what to watch, the explanation and the method."""
@@ -1013,11 +1047,14 @@ def report(
     from riskchain.scales import get_scale
 
     try:
-        rep = build_report(scenarios, node, state, get_scale(scale.value), produced, draws, budget)
+        rep = build_report(
+            scenarios, node, state, get_scale(scale.value), produced, draws, budget, model
+        )
     except UsageError as exc:
         raise UsageError(_flag_message(exc)) from None
     _write(path, render_report(rep))
     _echo(f"wrote {path}", err=True)
+    _model_note(model, scenarios)
     return 0
 
 
@@ -1065,6 +1102,7 @@ def graph(
     depth: int | None = typer.Option(
         None, "--depth", metavar="K", help="Steps from --focus NODE (default 1: parents and children)."
     ),
+    model_file: Path | None = _model_option(),
 ) -> int:
     """Draw the network, causes above effects: each node with a bar per state showing its
     probability under the question; observed and forced nodes marked, cut arrows drawn cut,
@@ -1086,12 +1124,13 @@ def graph(
     try:
         view = graph_question(
             model, scenario, ev, dv, lk, scale=get_scale(scale.value), max_table=budget,
-            focus=focus, depth=DEFAULT_DEPTH if depth is None else depth,
+            focus=focus, depth=DEFAULT_DEPTH if depth is None else depth, model=model_file,
         )  # fmt: skip
     except UsageError as exc:
         raise UsageError(_flag_message(exc)) from None
     _write(output, render(view, fmt))  # type: ignore[arg-type]  # _write takes bytes too
     _echo(f"wrote {output}", err=True)
+    _model_note(model_file, model)
     return 0
 
 

@@ -64,6 +64,8 @@ class QueryResult:
     scenario: str | None = None  # set when the question was asked on top of a scenario
     set_nodes: list[str] = field(default_factory=list)  # nodes whose numbers the scenario replaced
     uncertainty: Uncertainty | None = None  # the spread across parameter draws (samples=N)
+    # log P(evidence): right where the float is not (likelihoods near 1e308 or 1e-300)
+    log_evidence: float | None = None
 
     def finding(self, node: str) -> str | None:
         """``"observed"``, ``"forced"``, ``"likelihood"`` or None for a node."""
@@ -235,14 +237,15 @@ class Model:
                 raise UsageError("engine: parameter draws use the fast engine; drop --engine pgmpy")
         evidence, forced, soft = q.evidence, q.forced, q.soft
         if engine == "fast":
-            from riskchain.engine.exact import infer
+            from riskchain.engine.exact import infer, probability_of
 
             res = infer(m, tidx, evidence, forced, soft, max_table_bytes=max_table)
             log_pe = float(res.log_evidence[0])
             if not math.isfinite(log_pe):
                 raise self._impossible(evidence, forced, soft, max_table)
             post = {t: res.marginals[t][0] for t in tidx}
-            pe = math.exp(log_pe)
+            pe = probability_of(log_pe)
+            log_evidence: float | None = log_pe
         else:
             from riskchain.engine.exact import infer
             from riskchain.engine.pgmpy_bridge import query_pgmpy
@@ -253,6 +256,7 @@ class Model:
                 post, pe = query_pgmpy(m, tidx, evidence, forced, soft)
             except ImpossibleEvidenceError:
                 raise self._impossible(evidence, forced, soft, max_table) from None
+            log_evidence = None
         posteriors = {m.names[t]: {s: float(p) for s, p in zip(m.states[t], post[t])} for t in tidx}
         spread = None
         if draws is not None:
@@ -270,6 +274,7 @@ class Model:
             engine=engine,
             targets=[m.names[t] for t in tidx],
             uncertainty=spread,
+            log_evidence=log_evidence,
         )
 
     def with_tables(self, tables: Mapping[str, np.ndarray]) -> Model:

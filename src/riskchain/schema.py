@@ -475,8 +475,8 @@ FIELDS: dict[str, dict[str, tuple[Schema, str]]] = {
                 "propertyNames": ref("nodeId"),
                 "additionalProperties": ref("set"),
             },
-            "The analyst's own numbers for this scenario, {node: {p or cpt, ...}}, "
-            "in model-file syntax.",
+            "The analyst's own numbers for this scenario, {node: {p or cpt, or the "
+            "numbers of the node's parametric form, ...}}, in model-file syntax.",
         ),
     },
     "set": {
@@ -492,6 +492,28 @@ FIELDS: dict[str, dict[str, tuple[Schema, str]]] = {
             },
             "Rows 'parent=state, ...: value' replace the combinations they name; "
             "a 'default' row replaces all the others.",
+        ),
+        "noisy_or": (
+            ref("noisySet"),
+            "For a node the model writes with noisy_or: the leak, form or causes given "
+            "replace the model's; the others stay.",
+        ),
+        "noisy_and": (
+            ref("noisySet"),
+            "For a node the model writes with noisy_and: the leak, form or causes given "
+            "replace the model's; the others stay.",
+        ),
+        "logic": (ref("logic"), "For a node the model writes with logic: the gate that replaces it."),
+        "noisy_max": (
+            ref("noisyMaxSet"),
+            "For a node the model writes with noisy_max: the leak, form and each cause "
+            "state's distribution given replace the model's (a cause naming its absent "
+            "state is given whole); the others stay.",
+        ),
+        "ranked": (
+            ref("rankedSet"),
+            "For a node the model writes with ranked: the function, weights (each parent's "
+            "on its own) and variance given replace the model's; the others stay.",
         ),
         "note": (TEXT, "Why these numbers."),
         "source": SOURCE,
@@ -844,10 +866,39 @@ def _scenario_defs() -> dict[str, Schema]:
         },
         "set": closed_object(
             "set",
-            "The analyst's numbers for one node in this scenario: p and/or cpt, "
-            "with note, sources and confidence.",
+            "The analyst's numbers for one node in this scenario: p and/or cpt, or the "
+            "numbers of the model's parametric form, with note, sources and confidence.",
         )
-        | {"anyOf": [{"required": ["p"]}, {"required": ["cpt"]}]},
+        | {
+            "oneOf": [
+                {"anyOf": [{"required": ["p"]}, {"required": ["cpt"]}]},
+                *({"required": [k]} for k in spec_parametric.PARAMETRIC_KEYS),
+            ],
+        },
+        **_set_form_defs(),
+    }
+
+
+def _set_form_defs() -> dict[str, Schema]:
+    """The parametric forms as a scenario's ``set`` writes them: any part of the model's."""
+    model = _model_defs()
+    noisy = model["noisy"] | {
+        "description": "Leak, form and causes to replace; the model's others stay.",
+    }
+    noisy_max = model["noisyMax"] | {
+        "description": "Leak, form and, per cause, distributions of the effect for some "
+        "of its states; the model's others stay.",
+    }
+    dropped = ("required", "if", "then", "else")  # a set gives any part of the model's
+    ranked = {k: v for k, v in model["ranked"].items() if k not in dropped}
+    ranked["description"] = "Function, weights and variance to replace; the model's others stay."
+    return {
+        "noisySet": noisy,
+        "cause": model["cause"],
+        "logic": model["logic"],
+        "noisyMaxSet": noisy_max,
+        "maxCause": model["maxCause"] | {"minProperties": 1},
+        "rankedSet": ranked,
     }
 
 
@@ -872,7 +923,9 @@ _SCENARIO_UNCHECKED = (
     "baseline and extended scenarios exist; that 'extends' has no cycle; that a scenario "
     "does not both observe and force a node, nor give a likelihood to one it observes or "
     "forces; that likelihoods give a weight for every state, not all zero; that set "
-    "distributions sum to 1 and set rows do not overlap; and that each scenario's findings "
+    "distributions sum to 1 and set rows do not overlap; that a set's parametric form is "
+    "the one the model gives the node, and its numbers fit the model's others; and that "
+    "each scenario's findings "
     "are possible under the model."
 )
 

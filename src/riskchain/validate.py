@@ -46,12 +46,20 @@ def expand_paths(paths: Iterable[str | Path]) -> list[Path]:
     return out
 
 
-def validate_file(path: str | Path, max_table: float = 1 << 30) -> FileReport:
+def validate_file(
+    path: str | Path, max_table: float = 1 << 30, model: str | Path | None = None
+) -> FileReport:
     """Validate one model or scenario file; never raises for problems in the file itself.
 
-    A scenario file is checked with its model, and each scenario's findings are
-    checked to be possible under the model. ``max_table`` is the memory budget, in
-    bytes, that the model's tables are sized against before they are built.
+    A scenario file is checked with its model (``model``, when given, in place of the
+    one it names), and each scenario's findings are checked to be possible under the
+    model. ``max_table`` is the memory budget, in bytes, that the model's tables are
+    sized against before they are built.
+
+    Raises
+    ------
+    UsageError
+        When ``model`` is given for a model file, or cannot be read as a model file.
     """
     from riskchain.compile import compile_spec
     from riskchain.spec.model import build_model
@@ -62,7 +70,7 @@ def validate_file(path: str | Path, max_table: float = 1 << 30) -> FileReport:
     try:
         doc = load_yaml(path, name)
         if is_scenario_document(doc):
-            sf = build_scenarios(doc, Path(path), max_table)
+            sf = build_scenarios(doc, Path(path), max_table, model)
             problems = _impossible_scenarios(sf, max_table)
             if problems:
                 return FileReport(name, "scenario", problems)
@@ -70,7 +78,14 @@ def validate_file(path: str | Path, max_table: float = 1 << 30) -> FileReport:
                 name,
                 "scenario",
                 [],
-                f"{_count(len(sf.scenarios), 'scenario')} on model '{sf.model.id}', baseline '{sf.baseline}'",
+                f"{_count(len(sf.scenarios), 'scenario')} on model '{sf.model.id}'"
+                + (f" ({sf.model_source()})" if sf.model_flag else "")
+                + f", baseline '{sf.baseline}'",
+            )
+        if model is not None:
+            raise UsageError(
+                f"--model: {name} is a model file; --model replaces the model a scenario "
+                "file names"
             )
         spec = build_model(doc, default_id=Path(path).stem, max_table=max_table)
         compile_spec(spec)
@@ -113,7 +128,10 @@ def _count(n: int, word: str) -> str:
     return f"{n} {word}" + ("" if n == 1 else "s")
 
 
-def validate_paths(paths: Iterable[str | Path], max_table: float = 1 << 30) -> list[FileReport]:
+def validate_paths(
+    paths: Iterable[str | Path], max_table: float = 1 << 30, model: str | Path | None = None
+) -> list[FileReport]:
     """Validate every file named (folders: every YAML file inside), each model's
-    tables sized against ``max_table`` bytes."""
-    return [validate_file(p, max_table) for p in expand_paths(paths)]
+    tables sized against ``max_table`` bytes; ``model`` replaces the model each
+    scenario file names."""
+    return [validate_file(p, max_table, model) for p in expand_paths(paths)]

@@ -518,9 +518,11 @@ def test_impossible_draws_are_left_out(tmp_path):
     for d in u.draws.values():
         d[:30] = np.nan
     u.evidence_probability[:30] = 0.0
+    u.log_evidence[:30] = -np.inf  # what marks a draw impossible
     for d in b.draws.values():
         d[190:] = np.nan
     b.evidence_probability[190:] = 0.0
+    b.log_evidence[190:] = -np.inf
     t = risk_table(t.run, produced=dt.date(2026, 1, 2))
     keep = slice(30, 190)
     for row in t.rows:

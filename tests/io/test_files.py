@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from conftest import OTHER_UID, as_other_user, needs_root, run_cli
+from riskchain.cli import main
 from riskchain.errors import SpecError, UsageError
 from riskchain.io import files
 from riskchain.io.files import (
@@ -23,6 +24,7 @@ from riskchain.io.files import (
     clean_stale_temps,
     edit_file,
     file_problem,
+    gunzip_input,
     lock_path,
     read_input,
 )
@@ -99,6 +101,48 @@ def test_the_cap_holds_for_a_file_that_grows_while_read(tmp_path, monkeypatch):
     monkeypatch.setattr(files.os, "fstat", shrunk)
     with pytest.raises(FileError, match="above the limit"):
         read_input(path, limit=50)
+
+
+def test_a_gzip_bomb_is_refused_without_unpacking_it(tmp_path, capsys, monkeypatch):
+    """A .bif.gz of 0.2 MiB that unpacks to 200 MiB: import refuses it at the input cap,
+    having unpacked no more than the cap (it unpacked the whole file before)."""
+    import gzip
+    import tracemalloc
+
+    path = tmp_path / "bomb.bif.gz"
+    with gzip.open(path, "wb", compresslevel=9) as fh:
+        fh.write(b"network bomb {\n}\n")
+        chunk = b" " * (1 << 20)
+        for _ in range(200):
+            fh.write(chunk)
+    assert path.stat().st_size < 1 << 20
+    monkeypatch.setenv("RISKCHAIN_MAX_INPUT_MIB", "4")
+    tracemalloc.start()
+    try:
+        code = main(["import", str(path), "-o", str(tmp_path / "bomb.yaml")])
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    _, err = capsys.readouterr()
+    assert code == 1
+    assert err.splitlines()[0] == (
+        f"{path}: error: the file unpacks to more than 4.0 MiB, the limit for an input file "
+        "(it is 0.2 MiB compressed)"
+    )
+    assert "RISKCHAIN_MAX_INPUT_MIB" in err
+    assert peak < 40 * 2**20  # the cap and its copies, never the 200 MiB
+    assert not (tmp_path / "bomb.yaml").exists()
+
+
+def test_gunzip_input_reads_below_the_cap_and_refuses_what_is_not_gzip():
+    import gzip
+
+    data = gzip.compress(b"x" * 1000)
+    assert gunzip_input(data, "a.gz", limit=1000) == b"x" * 1000
+    with pytest.raises(FileError, match="unpacks to more than"):
+        gunzip_input(data, "a.gz", limit=999)
+    with pytest.raises(FileError, match="not a readable gzip file"):
+        gunzip_input(b"not gzip", "a.gz")
 
 
 def test_a_name_too_long_is_an_error_not_a_traceback(tmp_path):

@@ -95,6 +95,7 @@ def build_report(
     produced: _dt.date | None = None,
     draws: DrawOptions | None = None,
     max_table: float = DEFAULT_MAX_TABLE,
+    model: str | Path | None = None,
 ) -> Report:
     """Compute every part of the report on a scenario file.
 
@@ -113,6 +114,8 @@ def build_report(
         from the same draws (without a seed, one is drawn once for the whole report).
     max_table : float
         Memory budget in bytes.
+    model : str or Path, optional
+        The model file to use in place of the one the scenario file names (``--model``).
 
     Returns
     -------
@@ -127,10 +130,12 @@ def build_report(
         # one seed for every section: the table, the charts and the key judgment then
         # give the same number the same interval
         draws = dataclasses.replace(draws, seed=new_seed())
-    run = run_scenarios(path, include_baseline=True, max_table=max_table, draws=draws)
+    run = run_scenarios(
+        path, include_baseline=True, max_table=max_table, draws=draws, model=model
+    )
     table = risk_table(run, scale, produced)
     node, outcome = main_target(run, target, state)
-    q = pose(path, run.baseline, max_table=max_table)
+    q = pose(path, run.baseline, max_table=max_table, model=model)
     if node in q.given or node in q.do:
         raise UsageError(
             f"target: '{node}' is observed or forced in the baseline '{run.baseline}'; "

@@ -159,6 +159,8 @@ class RiskTable:
                 "title": spec.title,
                 "horizon": spec.horizon,
                 "path": str(self.run.file.model_path),
+                # given by --model, in place of the file's 'model:' (which is kept here)
+                **({"instead_of": self.run.file.model_named} if self.run.file.model_flag else {}),
             },
             "scenario_file": self.run.file.path,
             "title": self.run.file.title,

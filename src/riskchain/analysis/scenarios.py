@@ -3,6 +3,7 @@ own numbers) put to the model; impossible findings are reported, not fatal."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +27,7 @@ class ScenarioResult:
     posteriors: dict[str, dict[str, float]] | None
     impossible: ImpossibleEvidenceError | None = None
     uncertainty: Uncertainty | None = None  # the spread across parameter draws
+    log_evidence: float | None = None  # log P(evidence), right where the float is not
 
     @property
     def id(self) -> str:
@@ -85,6 +87,11 @@ class ScenarioRun:
         """The JSON shape of ``riskchain run``."""
         return {
             "model": self.model.id,
+            **(
+                {"model_path": str(self.file.model_path), "instead_of": self.file.model_named}
+                if self.file.model_flag  # --model gave the model file
+                else {}
+            ),
             "scenario_file": self.file.path,
             "baseline": self.baseline,
             "targets": self.targets,
@@ -92,25 +99,37 @@ class ScenarioRun:
         }
 
 
-def load_scenarios(path: str | Path, max_table: float = 1 << 30) -> tuple[ScenarioFile, Model]:
+def load_scenarios(
+    path: str | Path, max_table: float = 1 << 30, model: str | Path | None = None
+) -> tuple[ScenarioFile, Model]:
     """Read and validate a scenario file and compile its model (its tables sized
-    against ``max_table`` bytes before they are built).
+    against ``max_table`` bytes before they are built); ``model`` replaces the model
+    file it names (a path relative to the current folder).
 
     Raises
     ------
     SpecError
         With every problem in the scenario file or its model.
+    UsageError
+        When ``model`` cannot be read or is not a model file.
     """
-    sf = load_scenario_file(path, max_table=max_table)
+    sf = load_scenario_file(path, max_table=max_table, model=model)
     return sf, Model(sf.model)
 
 
 def scenario_model(model: Model, scenario: Scenario) -> Model:
-    """``model`` with the scenario's ``set`` numbers written over its tables."""
+    """``model`` with the scenario's ``set`` numbers written over its tables.
+
+    A node whose last setting is parametric (a noisy-OR cause, a ranked weight ...)
+    keeps a parametric table: the model's spec carries it, numbers the scenario did not
+    change included, so sensitivity and explanations vary the numbers in force. Any other
+    setting replaces the node's table as an array (the node is among ``overrides``).
+    """
     if not scenario.sets:
         return model
     m = model.compiled
     tables = {}
+    written = {}
     for node, sets in scenario.sets.items():
         i = m.index[node]
         spec = model.spec.nodes[node]
@@ -118,7 +137,12 @@ def scenario_model(model: Model, scenario: Scenario) -> Model:
         for s in sets:
             arr = s.apply(arr, spec, [model.spec.nodes[p].states for p in spec.parents])
         tables[i] = arr
-    return Model(model.spec, m.with_cpts(tables), model.overrides | set(scenario.sets))
+        if sets[-1].table is not None:
+            written[node] = dataclasses.replace(spec, table=sets[-1].table)
+    spec = model.spec
+    if written:
+        spec = dataclasses.replace(spec, nodes={**spec.nodes, **written})
+    return Model(spec, m.with_cpts(tables), model.overrides | (set(scenario.sets) - set(written)))
 
 
 def run_scenarios(
@@ -128,9 +152,11 @@ def run_scenarios(
     max_table: float = 1 << 30,
     include_baseline: bool = False,
     draws: DrawOptions | None = None,
+    model: str | Path | None = None,
 ) -> ScenarioRun:
     """Run the scenarios of a scenario file (all, or those named, in file order;
     with ``include_baseline`` the baseline is run too, first, for the changes).
+    ``model`` replaces the model file the scenario file names (``--model``).
 
     With ``draws``, every scenario is also answered in each of ``draws.samples``
     parameter draws (the same draws for all scenarios, so their differences are
@@ -143,7 +169,7 @@ def run_scenarios(
     UsageError
         For an unknown scenario id or target.
     """
-    sf, model = load_scenarios(path, max_table)
+    sf, model = load_scenarios(path, max_table, model)
     wanted = {scenario_for_cli(sf, sid).id for sid in ids} if ids else set(sf.scenarios)
     chosen = [s for s in sf.scenarios.values() if s.id in wanted]
     if include_baseline and sf.baseline not in [s.id for s in chosen]:
@@ -164,7 +190,11 @@ def run_scenarios(
             continue
         except UsageError as exc:  # pragma: no cover - names were validated with the file
             raise UsageError(f"scenario '{s.id}': {exc}") from None
-        results.append(ScenarioResult(s, res.evidence_probability, res.posteriors))
+        results.append(
+            ScenarioResult(
+                s, res.evidence_probability, res.posteriors, log_evidence=res.log_evidence
+            )
+        )
     possible = [r for r in results if r.impossible is None]
     if draws is not None and possible:
         spreads = sample(model, [question(r.scenario) for r in possible], names, draws, max_table)
@@ -208,16 +238,18 @@ def pose(
     do=None,
     likelihood=None,
     max_table: float = 1 << 30,
+    model: str | Path | None = None,
 ) -> Posed:
     """Read a model file, or scenario ``scenario`` of a scenario file, and combine its
     findings with ``given``/``do``/``likelihood`` (which override the scenario's for
     the same node). The model's tables are sized against ``max_table`` bytes before
-    they are built.
+    they are built; ``model`` replaces the model file a scenario file names.
 
     Raises
     ------
     UsageError
-        A scenario file without ``scenario``, a model file with one, an unknown scenario.
+        A scenario file without ``scenario``, a model file with one or with ``model``,
+        an unknown scenario, a ``model`` that is not a model file.
     SpecError
         When the file (or the scenario file's model) is invalid.
     """
@@ -232,6 +264,11 @@ def pose(
         else load_yaml(path, str(path))
     )
     if not isinstance(loaded, Document) or not is_scenario_document(loaded):
+        if model is not None:
+            raise UsageError(
+                f"--model: {path} is a model file; --model replaces the model a scenario "
+                "file names"
+            )
         if scenario is not None:
             raise UsageError(
                 f"--scenario: {path} is a model file; --scenario needs a scenario file"
@@ -240,7 +277,7 @@ def pose(
         model = Model(*loaded)
         return Posed(model, model, dict(given or {}), dict(do or {}), dict(likelihood or {}), None)
     doc = loaded
-    sf = build_scenarios(doc, Path(path), max_table)
+    sf = build_scenarios(doc, Path(path), max_table, model)
     if scenario is None:
         raise UsageError(
             f"{path} is a scenario file: choose a scenario with --scenario ({', '.join(sf.scenarios)})"
@@ -269,10 +306,12 @@ def ask(
     engine: str = "fast",
     max_table: float = 1 << 30,
     draws: DrawOptions | None = None,
+    model: str | Path | None = None,
 ):
     """Ask a question of a model file, or on top of scenario ``scenario`` of a
     scenario file: its findings and numbers, plus ``given``/``do``/``likelihood``,
-    which override the scenario's for the same node.
+    which override the scenario's for the same node; ``model`` replaces the model
+    file a scenario file names.
 
     With ``draws``, the answer also carries its spread across parameter draws
     (``result.uncertainty``; a scenario's own numbers are drawn too).
@@ -291,7 +330,7 @@ def ask(
     """
     if draws is not None and engine != "fast":
         raise UsageError("engine: parameter draws use the fast engine; drop --engine pgmpy")
-    q = pose(path, scenario, given, do, likelihood, max_table)
+    q = pose(path, scenario, given, do, likelihood, max_table, model)
     names = list(targets) if targets else q.targets
     res = q.model.query(
         given=q.given,

@@ -77,11 +77,19 @@ class Uncertainty:
     evidence_probability: np.ndarray
     sources: frozenset[str]
     strength: float | None = None
+    # log P(findings) per draw: a draw is impossible when it is -inf (P(findings) itself
+    # may underflow to 0, or overflow, with likelihoods far from 1)
+    log_evidence: np.ndarray | None = None
+
+    def _possible(self) -> np.ndarray:
+        if self.log_evidence is not None:
+            return np.isfinite(self.log_evidence)
+        return self.evidence_probability > 0
 
     @property
     def impossible_draws(self) -> int:
         """Draws in which the findings have probability zero (left out of the figures)."""
-        return int(np.count_nonzero(~(self.evidence_probability > 0)))
+        return int(np.count_nonzero(~self._possible()))
 
     @property
     def strength_only(self) -> bool:
@@ -103,11 +111,24 @@ class Uncertainty:
 
     def evidence_interval(self) -> tuple[float, float]:
         """The central ``level`` interval of P(findings) across draws."""
-        pe = self.evidence_probability[self.evidence_probability > 0]
+        pe = self.evidence_probability[self._possible()]
         if pe.size == 0:
             return (math.nan, math.nan)
         tail = (1.0 - self.level) / 2.0
         lo, hi = np.quantile(pe, [tail, 1.0 - tail])
+        return (float(lo), float(hi))
+
+    def evidence_log_interval(self) -> tuple[float, float] | None:
+        """The same interval as logs (None without ``log_evidence``): right where the
+        floats of :meth:`evidence_interval` under- or overflow."""
+        if self.log_evidence is None:
+            return None
+        lpe = self.log_evidence[self._possible()]
+        if lpe.size == 0:
+            return None
+        tail = (1.0 - self.level) / 2.0
+        # quantiles of the log, for the ends only: exp keeps their order
+        lo, hi = np.quantile(lpe, [tail, 1.0 - tail], method="nearest")
         return (float(lo), float(hi))
 
     def mean(self, node: str, state: str) -> float:
@@ -269,7 +290,7 @@ def sample(
     constant: set[int] = {m.index[n] for n in model.overrides}
 
     out_post = [{t: np.full((samples, m.cards[t]), np.nan) for t in tidx} for _ in questions]
-    out_pe = [np.zeros(samples) for _ in questions]
+    out_lpe = [np.full(samples, -np.inf) for _ in questions]
     budget = min(float(max_table), float(CHUNK_BYTES))
     done, chunk = 0, min(samples, _FIRST_CHUNK)
     while done < samples:
@@ -288,16 +309,20 @@ def sample(
             qt = dict(tables)
             for i, pairs in set_drawers[qi].items():
                 arr = qt.get(i)
+                # the model's draws of this chunk (none: its numbers have no spread)
+                shared = dict(drawers[i].drawn) if arr is not None else {}
                 if arr is None:
                     arr = np.broadcast_to(m.cpts[i], (n, *m.cpts[i].shape))
                 for d, s in pairs:
+                    d.shared = shared  # numbers a setting keeps are drawn as before it
                     arr = d.apply_set(arr, s, n)
+                    shared = {**shared, **d.drawn}
                 qt[i] = arr
             res = infer(m, tidx, ev, dv, soft, tables=qt, max_table_bytes=max_table)
             working = max(working, res.plan.working)
             for t in tidx:
                 out_post[qi][t][done : done + n] = res.marginals[t]
-            out_pe[qi][done : done + n] = np.exp(res.log_evidence)
+            out_lpe[qi][done : done + n] = res.log_evidence
         done += n
         if progress is not None:
             progress(done, samples)
@@ -318,12 +343,19 @@ def sample(
                 seed=seed,
                 draws={m.names[t]: out_post[qi][t] for t in tidx},
                 states={m.names[t]: m.states[t] for t in tidx},
-                evidence_probability=out_pe[qi],
+                evidence_probability=_exp(out_lpe[qi]),
                 sources=sources,
                 strength=strength,
+                log_evidence=out_lpe[qi],
             )
         )
     return results
+
+
+def _exp(log_p: np.ndarray) -> np.ndarray:
+    """``exp`` without overflow warnings: beyond a float is inf (see probability_of)."""
+    with np.errstate(over="ignore"):
+        return np.exp(log_p)
 
 
 def _ancestors(parents: Sequence[Sequence[int]], nodes: set[int]) -> set[int]:

@@ -12,6 +12,7 @@ so P(evidence) does not underflow on large networks with many findings.
 
 from __future__ import annotations
 
+import math
 import string
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -31,6 +32,7 @@ _DIRECT_EINSUM = 20_000  # entries of the index space
 # Above this many entries, tables are multiplied in place into one array: pairwise
 # contraction (tensordot) would hold several transposed copies of a large table.
 _IN_PLACE = 1 << 22
+_LOG_MAX = math.log(np.finfo(np.float64).max)
 
 
 @dataclass
@@ -82,7 +84,8 @@ def infer(
         are cut and it takes that state with probability 1).
     likelihood : mapping of int to array
         Virtual evidence: node -> nonnegative likelihood per state, shape
-        ``(card,)`` or ``(B, card)``.
+        ``(card,)`` or ``(B, card)``; any finite scale (each is divided by its
+        largest value, the scale kept in ``log_evidence``).
     tables : mapping of int to array
         CPT overrides, each ``model.cpts[i].shape`` or ``(B, *shape)``.
     max_table_bytes : float
@@ -116,6 +119,15 @@ def infer(
     for v, lik in soft.items():
         if lik.ndim == 2 and lik.shape[0] == 1 and batch == 1:
             soft[v] = lik[0]
+    # Each likelihood is scaled to a largest value of 1 and its scale carried in the
+    # log-evidence: only ratios move beliefs, and values near 1e308 would overflow (two of
+    # them read as impossible evidence) and values near 1e-300 underflow when multiplied.
+    log_scale = np.zeros(batch)
+    for v, lik in list(soft.items()):
+        top = lik.max(axis=-1)
+        safe = np.where(top > 0, top, 1.0)  # all zero: stays zero (impossible)
+        soft[v] = lik / (safe[:, None] if lik.ndim == 2 else safe)
+        log_scale = log_scale + np.log(safe)
     overlap = (set(evidence) | set(soft)) & set(do)
     if overlap:
         names = ", ".join(model.names[v] for v in sorted(overlap))
@@ -142,6 +154,7 @@ def infer(
             log_z = log_z + np.log(c.reshape(-1) if np.ndim(c) else np.full(1, c))
         for comp in plan.components:
             log_z = log_z + _run_component(comp, plan, values, model.cards, marginals, batch)
+    log_z = log_z + log_scale
     if not evidence and not soft:
         log_z = np.zeros(batch)  # nothing observed: P(evidence) = 1 exactly, not 1 - rounding
     impossible = ~np.isfinite(log_z)
@@ -158,6 +171,12 @@ def infer(
         marginals[t] = vec
     ordered = {t: marginals[t] for t in plan.targets}
     return EngineResult(ordered, np.where(impossible, -np.inf, log_z), plan)
+
+
+def probability_of(log_p: float) -> float:
+    """``exp(log_p)``, infinite when it is beyond a float (a P(evidence) that scales by
+    likelihoods as large as 1e308 can be), never an OverflowError."""
+    return math.exp(log_p) if log_p < _LOG_MAX else math.inf
 
 
 def _batch_size(model: CompiledModel, arrays: list[np.ndarray], evidence: dict, soft: dict) -> int:

@@ -40,6 +40,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from riskchain.compile import CompiledModel
+from riskchain.engine.exact import infer, probability_of
 from riskchain.engine.plan import BYTES_PER_ENTRY, DEFAULT_MAX_TABLE, _greedy_order
 from riskchain.errors import ImpossibleEvidenceError, TooLargeError, UsageError
 
@@ -148,8 +149,6 @@ def mpe(
 
     # P(evidence) from the exact engine (pruned to the findings' ancestors, so cheap);
     # a zero means every assignment has joint 0 and there is nothing to explain.
-    from riskchain.engine.exact import infer
-
     log_pe = float(
         infer(model, [], evidence, do, soft, max_table_bytes=max_table_bytes).log_evidence[0]
     )
@@ -464,5 +463,5 @@ def most_probable_explanation(
         assignment={m.names[v]: m.states[v][s] for v, s in res.assignment.items()},
         probability=res.probability,
         log_joint=res.log_joint,
-        evidence_probability=math.exp(res.log_evidence),
+        evidence_probability=probability_of(res.log_evidence),
     )

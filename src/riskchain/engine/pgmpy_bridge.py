@@ -223,4 +223,6 @@ def query_pgmpy(
             vec = np.zeros(model.cards[t])
             vec[model.states[t].index(hard[names[t]])] = 1.0
             out[t] = vec
-    return {t: out[t] for t in targets}, math.exp(log_pe)
+    from riskchain.engine.exact import probability_of
+
+    return {t: out[t] for t in targets}, probability_of(log_pe)

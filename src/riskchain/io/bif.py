@@ -9,7 +9,6 @@ of the other formats' importers (:mod:`riskchain.io.formats`).
 
 from __future__ import annotations
 
-import gzip
 import itertools
 import warnings
 from dataclasses import dataclass, field
@@ -93,11 +92,12 @@ def read_bif(path: str | Path) -> Imported:
         raise ImportFailure(
             f"cannot import this file type; riskchain imports {', '.join(FORMATS)}", path=where
         )
-    from riskchain.io.files import read_input
+    from riskchain.io.files import gunzip_input, read_input
 
     data = read_input(p, where)  # a regular file only (never a FIFO), size-capped
     try:
-        text = (gzip.decompress(data) if name.endswith(".gz") else data).decode("utf-8")
+        # unpacked under the same cap as any input: a gzip bomb is refused, not unpacked
+        text = (gunzip_input(data, where) if name.endswith(".gz") else data).decode("utf-8")
     except (OSError, UnicodeDecodeError, EOFError) as exc:
         raise ImportFailure(f"not a readable BIF file ({exc})", path=where) from None
     with warnings.catch_warnings():

@@ -8,7 +8,8 @@ Reading (:func:`read_input`)
     blocking (the file is opened with ``O_NONBLOCK`` and checked with
     ``fstat`` before anything is read). A file larger than
     :func:`max_input_bytes` (64 MiB unless ``RISKCHAIN_MAX_INPUT_MIB`` says
-    otherwise) is refused before it is read.
+    otherwise) is refused before it is read, and a gzip file that unpacks to
+    more (:func:`gunzip_input`) is refused as it is unpacked.
 
 Writing (:func:`atomic_write`)
     A file is written through a temporary file in the same folder, flushed,
@@ -37,11 +38,13 @@ Editing (:func:`edit_file`)
 from __future__ import annotations
 
 import contextlib
+import io
 import os
 import re
 import stat
 import tempfile
 import time
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -56,6 +59,7 @@ __all__ = [
     "atomic_write",
     "edit_file",
     "file_problem",
+    "gunzip_input",
     "lock_path",
     "max_input_bytes",
     "read_input",
@@ -232,6 +236,35 @@ def read_input(path: str | Path, name: str | None = None, limit: int | None = No
     if len(data) > limit:
         raise _too_large(name, len(data), limit)
     return data
+
+
+def gunzip_input(data: bytes, name: str, limit: int | None = None) -> bytes:
+    """Decompress a user's gzip file, refusing it once it unpacks to more than ``limit``
+    bytes (default :func:`max_input_bytes`, the cap on any input): a small file that
+    unpacks to gigabytes (a gzip bomb) is refused without unpacking it all.
+
+    Raises
+    ------
+    FileError
+        When the data unpacks to more than ``limit`` bytes, or is not gzip data.
+    """
+    import gzip
+
+    limit = max_input_bytes() if limit is None else limit
+    try:
+        with gzip.GzipFile(fileobj=io.BytesIO(data)) as f:
+            out = f.read(limit + 1)  # one byte more tells a file above the limit
+    except (OSError, EOFError, zlib.error) as exc:
+        raise FileError(name, f"not a readable gzip file ({exc})") from None
+    if len(out) > limit:
+        raise FileError(
+            name,
+            f"the file unpacks to more than {_size(limit)}, the limit for an input file "
+            f"(it is {_size(len(data))} compressed)",
+            "check that this is the file you meant; to read larger files set "
+            "RISKCHAIN_MAX_INPUT_MIB (e.g. RISKCHAIN_MAX_INPUT_MIB=256)",
+        )
+    return out
 
 
 # ----------------------------------------------------------------------------- writing

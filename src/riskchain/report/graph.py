@@ -394,10 +394,11 @@ def graph_question(
     max_table: float = DEFAULT_MAX_TABLE,
     focus: str | None = None,
     depth: int = DEFAULT_DEPTH,
+    model: str | Path | None = None,
 ) -> GraphView:
     """The picture of a question asked of a model file, or of scenario ``scenario`` of a
     scenario file (with ``given``/``do``/``likelihood`` on top, as ``riskchain graph``
-    asks it).
+    asks it); ``model`` replaces the model file a scenario file names.
 
     A scenario's picture marks the scenario file's targets and, unless the scenario is
     the file's baseline, shows each state's change against the baseline scenario.
@@ -409,11 +410,11 @@ def graph_question(
     """
     from riskchain.analysis.scenarios import load_scenarios, pose, scenario_model
 
-    q = pose(path, scenario, given, do, likelihood, max_table)
+    q = pose(path, scenario, given, do, likelihood, max_table, model)
     before: dict[str, dict[str, float]] | None = None
     baseline_name = None
     if q.scenario is not None:
-        sf, base = load_scenarios(path, max_table)
+        sf, base = load_scenarios(path, max_table, model)
         if sf.baseline != q.scenario.id:
             b = sf.scenarios[sf.baseline]
             res = scenario_model(base, b).query(

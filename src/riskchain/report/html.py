@@ -93,7 +93,13 @@ def render_report(report: Report) -> str:
         f"<style>{_CSS}{RISK_CSS}</style></head><body>",
         f"<h1>{e(title)}</h1>",
         f'<p class="meta">Model: {e(spec.title)} (<code>{e(spec.id)}</code>) · horizon: '
-        f"{e(spec.horizon or 'not stated')}</p>",
+        f"{e(spec.horizon or 'not stated')}"
+        + (
+            f" · model file <code>{e(run.file.model_source())}</code>"
+            if run.file.model_flag
+            else ""
+        )
+        + "</p>",
         f'<p class="meta">Produced {report.table.produced.isoformat()} with riskchain from '
         f"<code>{e(str(run.file.path))}</code> · baseline scenario: <code>{e(run.baseline)}</code>"
         f" · estimative scale: {e(report.scale.title)}</p>",

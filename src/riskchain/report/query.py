@@ -186,10 +186,11 @@ def render_query(
         )
     title = one_line(f"{model.title} ({model.id})")
     meta = one_line(f"horizon: {model.horizon}" if model.horizon else "horizon: not stated")
-    pe_text = prob(result.evidence_probability)
+    pe_text = prob(result.evidence_probability, result.log_evidence)
     if u is not None and (result.given or result.likelihood):
         lo, hi = u.evidence_interval()
-        pe_text += f" [{prob(lo)}–{prob(hi)}]"
+        llo, lhi = u.evidence_log_interval() or (None, None)
+        pe_text += f" [{prob(lo, llo)}–{prob(hi, lhi)}]"
     pe = f"P(evidence) = {pe_text}  (probability of the findings, after interventions)"
     engine = "" if result.engine == "fast" else f"engine: {result.engine}"
     notes = uncertainty_lines(u) if u is not None else []

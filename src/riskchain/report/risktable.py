@@ -148,7 +148,7 @@ def _scenario_lines(run: ScenarioRun) -> list[tuple[str, list[str]]]:
         if res.posteriors is None:
             lines.append(f"IMPOSSIBLE EVIDENCE: {res.impossible}")
         else:
-            lines.append(f"P(evidence) = {prob(res.evidence_probability)}")
+            lines.append(f"P(evidence) = {prob(res.evidence_probability, res.log_evidence)}")
         out.append((one_line(s.id), [one_line(x) for x in lines]))
     return out
 
@@ -206,7 +206,8 @@ def _header(table: RiskTable) -> list[str]:
     title = table.run.file.title or spec.title
     return [
         f"{title} — risk table",
-        f"model: {spec.id} ({table.run.file.model_path}) · horizon: {spec.horizon or 'not stated'}",
+        f"model: {spec.id} ({table.run.file.model_source()}) · horizon: "
+        f"{spec.horizon or 'not stated'}",
         f"produced: {table.produced.isoformat()} · scenarios: {table.run.file.path} · "
         f"baseline: {table.run.baseline} · scale: {table.scale.name}",
     ]

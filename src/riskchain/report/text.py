@@ -87,8 +87,16 @@ def spans(lo: float, hi: float, scale) -> str | None:
     return f"spans {a.label() if a else 'a gap'} to {b.label() if b else 'a gap'}"
 
 
-def prob(p: float) -> str:
-    """P(evidence) and similar: 4 significant digits, scientific when tiny."""
+def prob(p: float, log_p: float | None = None) -> str:
+    """P(evidence) and similar: 4 significant digits, scientific when tiny. Given its
+    log, a value beyond a float (likelihoods near 1e308 or 1e-300 scale P(evidence))
+    is written from the log: ``8e+615``, not ``inf`` or ``0``."""
+    if log_p is not None and math.isfinite(log_p) and (p == 0 or math.isinf(p)):
+        exponent = math.floor(log_p / math.log(10))
+        mantissa = math.exp(log_p - exponent * math.log(10))
+        if mantissa >= 9.9995:  # rounds up to 10
+            mantissa, exponent = mantissa / 10, exponent + 1
+        return f"{mantissa:.3f}e{exponent:+d}"
     if p != p:
         return "n/a"
     if p == 0 or abs(p) >= 1e-4:

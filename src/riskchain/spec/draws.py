@@ -72,6 +72,12 @@ class NodeDraws:
     strength: float | None = None
     strength_source: str = FLAG_STRENGTH
     sources: set[str] = field(default_factory=set)
+    # Draws of this chunk by number (id of a Prob or Dist); ``shared`` are another
+    # drawer's, used as they are for the same numbers: a scenario's table that keeps
+    # some of the model's numbers draws those exactly as the model's table did, so a
+    # change between scenarios is not blurred by numbers neither of them changed.
+    drawn: dict[int, np.ndarray] = field(default_factory=dict)
+    shared: dict[int, np.ndarray] = field(default_factory=dict)
     _streams: dict[int, np.random.Generator] = field(default_factory=dict)
     _counter: int = 0
 
@@ -90,6 +96,15 @@ class NodeDraws:
     # -- single numbers and distributions ----------------------------------------------
     def prob(self, p: Prob, n: int) -> np.ndarray:
         """``n`` draws of one probability."""
+        if id(p) in self.shared:
+            self._counter += 1  # the stream it would have used stays its own
+            out = self.shared[id(p)]
+        else:
+            out = self._prob(p, n)
+        self.drawn[id(p)] = out
+        return out
+
+    def _prob(self, p: Prob, n: int) -> np.ndarray:
         rng = self._rng()
         if p.kind in ("term", "range"):
             self.sources.add(OWN)
@@ -124,6 +139,16 @@ class NodeDraws:
 
     def dist(self, d: Dist, n: int) -> np.ndarray:
         """``n`` draws ``(n, card)`` of a distribution as written."""
+        exact = all(not p.uncertain for p in d.given.values())
+        if id(d) in self.shared:
+            self._counter += 1 if exact else len(d.given)  # the streams _dist would use
+            out = self.shared[id(d)]
+        else:
+            out = self._dist(d, n)
+        self.drawn[id(d)] = out
+        return out
+
+    def _dist(self, d: Dist, n: int) -> np.ndarray:
         if all(not p.uncertain for p in d.given.values()):
             return self.dirichlet(d.point(), n)
         card = len(d.states)
@@ -152,7 +177,11 @@ class NodeDraws:
     def draw(self, n: int) -> np.ndarray:
         """The next ``n`` draws of the node's table, shape ``(n, *parents, card)``."""
         self._counter = 0
-        t, card, ps = self.table, len(self.states), self.parent_states
+        self.drawn = {}
+        return self._table(self.table, n)
+
+    def _table(self, t: Table | None, n: int) -> np.ndarray:
+        card, ps = len(self.states), self.parent_states
         if isinstance(t, RootTable):
             return self.dist(t.dist, n)
         if isinstance(t, CptTable):
@@ -174,8 +203,14 @@ class NodeDraws:
 
     def apply_set(self, base: np.ndarray, s: SetSpec, n: int) -> np.ndarray:
         """``base`` draws ``(n, *parents, card)`` with a scenario's own numbers written
-        over them, drawn like the model's (call on a NodeDraws keyed for that setting)."""
+        over them, drawn like the model's (call on a NodeDraws keyed for that setting).
+
+        A parametric setting draws its whole table; the numbers it keeps from the
+        table before it are taken from :attr:`shared` (that table's draws)."""
         self._counter = 0
+        self.drawn = {}
+        if s.table is not None:
+            return self._table(s.table, n)
         card, ps = len(self.states), self.parent_states
         out = np.array(base, dtype=np.float64)
         flat = (n, *([1] * len(ps)), card)

@@ -380,9 +380,14 @@ def _cause(
     ctx: Context,
     owner: str,
     prov: ProvenanceParser | None = None,
+    present: str | None = None,
 ) -> Cause | None:
-    """One cause of a noisy-OR/AND: ``CAUSE: p`` or ``CAUSE: {p: ..., state: ..., note: ...}``."""
-    present = present_state(states)
+    """One cause of a noisy-OR/AND: ``CAUSE: p`` or ``CAUSE: {p: ..., state: ..., note: ...}``.
+
+    ``present`` is the present state when none is written (a scenario changing a cause
+    keeps the one its table has); by default ``yes``, else the second state."""
+    known = present is not None
+    present = present if present is not None else present_state(states)
     provenance = Provenance()
     pnode = value
     if value.is_map:
@@ -414,7 +419,7 @@ def _cause(
                 )
                 return None
             present = snode.text
-    if (not value.is_map or value.get("state") is None) and _ambiguous(states):
+    if (not value.is_map or value.get("state") is None) and not known and _ambiguous(states):
         ctx.error(
             knode,
             f"cause '{key}' of {owner} has {len(states)} states and none is 'yes': "
@@ -438,10 +443,13 @@ def parse_noisy(
     negate: bool,
     prov: ProvenanceParser | None = None,
     at: YNode | None = None,
+    base: NoisyOr | None = None,
 ) -> NoisyOr | None:
     """``noisy_or:`` / ``noisy_and:`` of node ``nid``: ``{leak: p, form: compound|net, CAUSE: p, ...}``.
 
     ``at`` is the node's ``noisy_or:`` key, where errors about the whole table point.
+    With ``base`` (a scenario's ``set:``), the numbers written replace those of ``base``
+    and the others stay: no cause is required, and the whole table is checked.
     """
     at = at or node
     name = "noisy_and" if negate else "noisy_or"
@@ -470,7 +478,9 @@ def parse_noisy(
             leak = parse_prob(value, ctx)
             ok = ok and leak is not None
         elif key in parents:
-            c = _cause(key, knode, value, parent_states[key], ctx, owner, prov)
+            was = _cause_of(base, key)
+            present = was.present if was is not None else None
+            c = _cause(key, knode, value, parent_states[key], ctx, owner, prov, present)
             if c is None:
                 ok = False
             else:
@@ -484,7 +494,7 @@ def parse_noisy(
             )
             ok = False
     missing = [p for p in parents if p not in causes]
-    if ok and missing:
+    if ok and missing and base is None:
         ctx.error(
             at,
             f"{owner} gives no number for parent{'s' if len(missing) > 1 else ''} {listing(missing)}",
@@ -493,7 +503,20 @@ def parse_noisy(
         ok = False
     if not ok:
         return None
-    table = NoisyOr(tuple(causes[p] for p in parents), leak, form, negate, node.line, node.col)
+    if base is not None:  # the numbers not written stay as the table had them
+        causes = {c.parent: c for c in base.causes} | causes
+        form = form if node.get("form") is not None else base.form
+    table = NoisyOr(
+        tuple(causes[p] for p in parents),
+        leak if leak is not None or base is None else base.leak,
+        form,
+        negate,
+        node.line,
+        node.col,
+    )
+    written = {k for k, _, _ in node.pairs()}
+    # where a problem with a number this scenario did not write is reported: at what it changed
+    changed = node.get("leak") or node.get("form") or at
     if leak is not None and (leak.point >= 1 if not negate else leak.point <= 0):
         # checked first: against such a leak every compound number would look wrong too
         ctx.error(
@@ -508,7 +531,8 @@ def parse_noisy(
         )
         return None
     # Compound numbers include the leak: a cause cannot do less than the leak alone.
-    if form == "compound" and leak is not None:
+    leak = table.leak
+    if table.form == "compound" and leak is not None:
         for c in table.causes:
             # (a tolerance, so that 'almost no chance' is not below a leak of 0.03)
             bad = c.p.point < leak.point - 1e-9 if not negate else c.p.point > leak.point + 1e-9
@@ -519,14 +543,24 @@ def parse_noisy(
                     if not negate
                     else "P(effect | all causes but this one)"
                 )
+                mine = c.parent in written
                 ctx.error_at(
-                    c.line,
-                    c.col,
-                    f"cause '{c.parent}' of {owner}: {what} = {c.p.point:g} is {rel} the leak {leak.point:g}",
+                    c.line if mine else changed.line,
+                    c.col if mine else changed.col,
+                    f"cause '{c.parent}' of {owner}: {what} = {c.p.point:g}"
+                    + ("" if mine else " (not set here)")
+                    + f" is {rel} the leak {leak.point:g}",
                     "in the compound form each number includes the leak; use form: net for numbers without it",
                 )
                 ok = False
     return table if ok else None
+
+
+def _cause_of(table: Table | None, parent: str) -> Cause | None:
+    """The cause ``parent`` of a noisy-OR/AND table, if ``table`` is one that has it."""
+    if not isinstance(table, NoisyOr):
+        return None
+    return next((c for c in table.causes if c.parent == parent), None)
 
 
 def parse_logic(
@@ -584,13 +618,18 @@ def parse_noisy_max(
     parent_states: dict[str, tuple[str, ...]],
     ctx: Context,
     at: YNode | None = None,
+    base: NoisyMax | None = None,
 ) -> NoisyMax | None:
     """``noisy_max: {leak: {state: p}, form: compound|net, CAUSE: {absent: s, s1: {state: p}, ...}}``.
 
     The effect's states are ordered from the lowest (first) to the highest; a
     cause's ``absent`` state (default: its first) leaves the effect to the leak.
+    With ``base`` (a scenario's ``set:``), the distributions written replace those of
+    ``base`` state by state and the others stay (a cause that names its ``absent``
+    state is given whole); the whole table is checked.
     """
     at = at or node
+    before = {c.parent: c for c in base.causes} if base is not None else {}
     owner = f"noisy_max of '{nid}'"
     if not node.is_map:
         ctx.error(node, f"{owner} must be a mapping, found {node.describe()}")
@@ -616,7 +655,7 @@ def parse_noisy_max(
                 )
                 ok = False
                 continue
-            absent = pst[0]
+            absent = before[key].absent if key in before else pst[0]
             dists = []
             anode = value.get("absent")
             if anode is not None:
@@ -657,6 +696,10 @@ def parse_noisy_max(
                 dists.append((s, d))
             given = {s for s, _, _ in value.pairs()}
             missing = [s for s in pst if s != absent and s not in given]
+            if key in before and anode is None:  # a scenario's numbers over the table's
+                dists = [*(x for x in before[key].dists if x[0] not in given), *dists]
+                dists.sort(key=lambda x: pst.index(x[0]))
+                missing = []
             if missing:
                 ctx.error(
                     knode,
@@ -675,13 +718,22 @@ def parse_noisy_max(
             )
             ok = False
     missing = [p for p in parents if p not in causes]
-    if ok and missing:
+    if ok and missing and base is None:
         ctx.error(
             at,
             f"{owner} gives nothing for parent{'s' if len(missing) > 1 else ''} {listing(missing)}",
             "every parent is a cause: map each of its states but the absent one to a distribution",
         )
         ok = False
+    written = {
+        (k, st) for k, _, v in node.pairs() if k in causes and v.is_map for st, _, _ in v.pairs()
+    }
+    if base is not None:  # the numbers not written stay as the table had them
+        causes = before | causes
+        form = form if node.get("form") is not None else base.form
+        leak = leak if node.get("leak") is not None else base.leak
+    # where a problem with a number this scenario did not write is reported: at what it changed
+    changed = node.get("leak") or node.get("form") or at
     if ok and form == "compound":
         # Compound numbers include the leak: P(Y <= y | only this cause) = L(y) * N(y), where
         # N is the cause's own (net) cumulative distribution. So the ratio to the leak must be
@@ -690,11 +742,14 @@ def parse_noisy_max(
         for c in causes.values():
             for state, d in c.dists:
                 cum = np.cumsum(d.point())
+                mine = (c.parent, state) in written
+                where = d if mine else changed
+                what = f"'{c.parent}={state}'" + ("" if mine else " (not set here)")
                 if np.any(cum[:-1] > cum_leak[:-1] + 1e-12):
                     ctx.error_at(
-                        d.line,
-                        d.col,
-                        f"'{c.parent}={state}' of {owner} makes low levels of '{nid}' more likely than the leak does",
+                        where.line,
+                        where.col,
+                        f"{what} of {owner} makes low levels of '{nid}' more likely than the leak does",
                         "in the compound form a cause can only push the effect up; use form: net for numbers without the leak",
                     )
                     ok = False
@@ -705,9 +760,9 @@ def parse_noisy_max(
                 if drops.size:
                     lo, hi = pos[drops[0]], pos[drops[0] + 1]
                     ctx.error_at(
-                        d.line,
-                        d.col,
-                        f"'{c.parent}={state}' of {owner} cannot be the leak combined with one cause: "
+                        where.line,
+                        where.col,
+                        f"{what} of {owner} cannot be the leak combined with one cause: "
                         f"relative to the leak it multiplies P({nid} <= {states[lo]}) by "
                         f"{ratio[drops[0]]:.3g} but P({nid} <= {states[hi]}) by {ratio[drops[0] + 1]:.3g}",
                         "the effect's level is the highest that the leak or any cause brings about, "
@@ -745,8 +800,13 @@ def parse_ranked(
     parents: tuple[str, ...],
     ctx: Context,
     at: YNode | None = None,
+    base: Ranked | None = None,
 ) -> Ranked | None:
-    """``ranked: {function: wmean|wmin|wmax|mixminmax, weights: {PARENT: w} or [wmin, wmax], variance: v}``."""
+    """``ranked: {function: wmean|wmin|wmax|mixminmax, weights: {PARENT: w} or [wmin, wmax], variance: v}``.
+
+    With ``base`` (a scenario's ``set:``), what is written replaces what ``base`` has
+    (each parent's weight on its own) and the rest stays; the whole table is checked.
+    """
     at = at or node
     owner = f"ranked of '{nid}'"
     if not 3 <= len(states) <= 5:
@@ -771,7 +831,8 @@ def parse_ranked(
             )
             return None
     fnode = node.get("function")
-    function = "wmean" if fnode is None else fnode.text.lower() if fnode.is_scalar else ""
+    default = base.function if base is not None else "wmean"
+    function = default if fnode is None else fnode.text.lower() if fnode.is_scalar else ""
     if function not in RANKED_FUNCTIONS:
         ctx.error(
             fnode,
@@ -780,7 +841,7 @@ def parse_ranked(
         )
         return None
     vnode = node.get("variance")
-    variance = _finite(vnode)
+    variance = _finite(vnode) if vnode is not None or base is None else base.variance
     if variance is None or not variance > 0:
         ctx.error(
             vnode or at, f"{owner} needs a positive 'variance' (e.g. 0.01: tight, 0.1: loose)"
@@ -794,7 +855,12 @@ def parse_ranked(
         )
         return None
     wnode = node.get("weights")
-    if function == "mixminmax":
+    # a scenario's weights replace the table's one by one, if the function takes the same kind
+    same_kind = base is not None and (base.function == "mixminmax") == (function == "mixminmax")
+    kept = base.weights if base is not None and same_kind else None
+    if function == "mixminmax" and wnode is None and kept is not None:
+        weights = kept
+    elif function == "mixminmax":
         if (
             wnode is None
             or not wnode.is_seq
@@ -814,8 +880,16 @@ def parse_ranked(
             ctx.error(wnode, f"{owner}: the weights cannot both be 0")
             return None
     else:
+        before = dict(zip(parents, kept)) if kept is not None else {}
+        if wnode is None and base is not None and kept is None:
+            ctx.error(
+                fnode or at,
+                f"{owner}: {function} takes a weight per parent, not the [w_min, w_max] of mixminmax",
+                f"give them with weights: {{{parents[0]}: 1, ...}}",
+            )
+            return None
         if wnode is None:
-            weights = tuple(1.0 for _ in parents)
+            weights = tuple(before.get(p, 1.0) for p in parents)
         elif not wnode.is_map:
             ctx.error(
                 wnode,
@@ -849,13 +923,23 @@ def parse_ranked(
                     )
                     return None
                 got[k] = num
+            got = before | got
             missing = [p for p in parents if p not in got]
             if missing:
                 ctx.error(wnode, f"{owner}: no weight for {listing(missing)}")
                 return None
             weights = tuple(got[p] for p in parents)
+        written = {k for k, _, _ in wnode.pairs()} if wnode is not None and wnode.is_map else set()
+        for p, w in zip(parents, weights):
+            if function in ("wmin", "wmax") and w < 1 and p not in written:
+                ctx.error(
+                    fnode or at,
+                    f"weight of '{p}' in {owner} is {w:g} (not set here); {function} weights are at least 1",
+                    f"give '{p}' a weight of 1 or more under weights:",
+                )
+                return None
         if function == "wmean" and sum(weights) <= 0:
-            ctx.error(wnode, f"{owner}: the weights cannot all be 0")
+            ctx.error(wnode or fnode or at, f"{owner}: the weights cannot all be 0")
             return None
     return Ranked(function, weights, float(variance), node.line, node.col, parents)
 
@@ -884,17 +968,34 @@ def parse_parametric(
     ctx: Context,
     prov: ProvenanceParser | None = None,
     at: YNode | None = None,
+    base: Table | None = None,
 ) -> Table | None:
     """Dispatch on the node key that names the parametric form.
 
     ``at`` is that key's node: errors about the table as a whole point there.
+    ``base`` is the table a scenario's ``set:`` changes (of the same form): the numbers
+    written replace its numbers and the others stay (``logic`` is replaced whole).
     """
     if key in ("noisy_or", "noisy_and"):
         return parse_noisy(
-            node, nid, states, parents, parent_states, ctx, key == "noisy_and", prov, at
+            node,
+            nid,
+            states,
+            parents,
+            parent_states,
+            ctx,
+            key == "noisy_and",
+            prov,
+            at,
+            base if isinstance(base, NoisyOr) else None,
         )
     if key == "logic":
         return parse_logic(node, nid, states, parents, parent_states, ctx, at)
     if key == "noisy_max":
-        return parse_noisy_max(node, nid, states, parents, parent_states, ctx, at)
-    return parse_ranked(node, nid, states, parents, ctx, at)
+        return parse_noisy_max(
+            node, nid, states, parents, parent_states, ctx, at,
+            base if isinstance(base, NoisyMax) else None,
+        )  # fmt: skip
+    return parse_ranked(
+        node, nid, states, parents, ctx, at, base if isinstance(base, Ranked) else None
+    )

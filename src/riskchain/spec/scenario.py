@@ -8,9 +8,11 @@ with its line and column, including names that do not exist in the model.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -26,12 +28,14 @@ from riskchain.spec.model import (
     provenance,
     text_field,
 )
+from riskchain.spec.parametric import PARAMETRIC_KEYS, parse_parametric
 from riskchain.spec.probability import Context
 from riskchain.spec.tables import (
     CptTable,
     Dist,
     Provenance,
     Row,
+    Table,
     check_coverage,
     parse_dist,
     parse_row_key,
@@ -48,7 +52,9 @@ SCENARIO_FILE_KEYS = (
     "scenarios",
 )
 SCENARIO_KEYS = ("description", "extends", "given", "do", "likelihood", "set")
-SET_KEYS = ("p", "cpt", "note", "source", "sources", "confidence")
+# a scenario's numbers take every form a model file gives them in (a parametric one only
+# on a node the model writes in that form: the numbers written replace the model's)
+SET_KEYS = ("p", "cpt", *PARAMETRIC_KEYS, "note", "source", "sources", "confidence")
 # A scenario may build on at most this many others, one extending the next: each
 # scenario repeats the findings of its whole chain.
 MAX_EXTENDS = 100
@@ -61,6 +67,11 @@ class SetSpec:
     ``p`` replaces every row of the node's table (for a node with parents, the
     same distribution whatever the parents); ``default`` replaces every row not
     listed in ``rows``; ``rows`` replace the parent combinations they name.
+
+    A parametric setting (``form``: ``noisy_or``, ``noisy_max``, ``ranked`` ...) changes
+    some numbers of the node's parametric table; ``table`` is that table with them in
+    place (and those of the settings before it, inherited first), and it rebuilds the
+    node's whole table. ``as_written`` is what the scenario wrote under ``form``.
     """
 
     node: str
@@ -71,11 +82,16 @@ class SetSpec:
     scenario: str = ""
     line: int = 0
     col: int = 0
+    form: str | None = None
+    table: Table | None = None
+    as_written: Any = None
 
     def apply(
         self, table: np.ndarray, node: NodeSpec, parent_states: list[tuple[str, ...]]
     ) -> np.ndarray:
         """``table`` with this scenario's numbers written over it (a new array)."""
+        if self.table is not None:
+            return np.array(self.table.expand(len(node.states), parent_states), dtype=np.float64)
         out = np.array(table, dtype=np.float64)
         if self.p is not None:
             out[...] = self.p.point()
@@ -95,6 +111,10 @@ class SetSpec:
         rows = [*self.rows, *([self.default] if self.default else [])]
         if rows:
             out["cpt"] = {r.key: r.dist.to_json() for r in rows}
+        if self.form is not None:
+            out[self.form] = self.as_written
+            if self.table is not None:  # the node's numbers in that form, after this setting
+                out["table"] = self.table.written()  # type: ignore[attr-defined]
         out.update(self.provenance.to_json())
         out["scenario"] = self.scenario
         return out
@@ -140,6 +160,16 @@ class ScenarioFile:
     targets: tuple[str, ...]
     baseline: str
     scenarios: dict[str, Scenario]
+    model_flag: bool = False  # the model came from --model, not the file's 'model:'
+    model_named: str | None = None  # what the file's 'model:' says
+
+    def model_source(self) -> str:
+        """The model file used, in words: its path, and when ``--model`` gave it, what
+        it stands in for (``m.yaml, from --model in place of ../models/x.yaml``)."""
+        if not self.model_flag:
+            return str(self.model_path)
+        instead = f" in place of {self.model_named}" if self.model_named else ""
+        return f"{self.model_path}, from --model{instead}"
 
 
 def is_scenario_document(doc: Document) -> bool:
@@ -150,27 +180,37 @@ def is_scenario_document(doc: Document) -> bool:
 
 
 def load_scenario_file(
-    path: str | Path, display: str | None = None, max_table: float = DEFAULT_MAX_TABLE
+    path: str | Path,
+    display: str | None = None,
+    max_table: float = DEFAULT_MAX_TABLE,
+    model: str | Path | None = None,
 ) -> ScenarioFile:
     """Read and validate a scenario file and its model (its tables sized against
     ``max_table`` bytes, as :func:`riskchain.spec.model.build_model` does).
+
+    ``model`` replaces the model file the scenario file names (``--model``: a path
+    relative to the current folder, not to the scenario file).
 
     Raises
     ------
     SpecError
         With every problem in the scenario file (or in its model file).
     UsageError
-        When the file does not exist.
+        When the file does not exist, or ``model`` is not a model file that can be read.
     """
     name = display if display is not None else str(path)
-    return build_scenarios(load_yaml(path, name), Path(path), max_table)
+    return build_scenarios(load_yaml(path, name), Path(path), max_table, model)
 
 
 def build_scenarios(
-    doc: Document, path: Path, max_table: float = DEFAULT_MAX_TABLE
+    doc: Document,
+    path: Path,
+    max_table: float = DEFAULT_MAX_TABLE,
+    model_file: str | Path | None = None,
 ) -> ScenarioFile:
     """Validate a parsed document as a scenario file (its model's tables sized
-    against ``max_table`` bytes)."""
+    against ``max_table`` bytes); ``model_file`` replaces the model it names
+    (see :func:`load_scenario_file`)."""
     from riskchain.io.files import file_problem
     from riskchain.spec.kinds import SCENARIOS, require_kind
     from riskchain.spec.model import load_model_spec
@@ -196,7 +236,11 @@ def build_scenarios(
     mnode = root.get("model")
     model: ModelSpec | None = None
     model_path = Path()
-    if mnode is None:
+    named = mnode.text if mnode is not None and mnode.is_scalar else None
+    if model_file is not None:  # --model: the file's 'model:' is not read
+        model_path = Path(model_file)
+        model = _flag_model(model_path, max_table, ctx)
+    elif mnode is None:
         ctx.error(root, "missing 'model': the path of the model file, relative to this file")
     else:
         rel = text_field(mnode, ctx, "model")
@@ -207,7 +251,7 @@ def build_scenarios(
                 ctx.error(
                     mnode,
                     f"model file '{rel}' not found (looked for {model_path})",
-                    "the path is relative to the scenario file",
+                    "the path is relative to the scenario file; or name the model with --model PATH",
                 )
             elif problem is not None:
                 ctx.error(mnode, f"model file '{rel}' cannot be read: {problem} ({model_path})")
@@ -247,7 +291,7 @@ def build_scenarios(
 
     ctx.scale = SCALES[model.scale]  # 'set' values use the model's words
     own = {sid: _own(sid, knode, body, model, ctx) for sid, (knode, body) in raw.items()}
-    scenarios = _resolve(own, raw, ctx)
+    scenarios = _resolve(own, raw, model, ctx)
     targets = _targets(root.get("targets"), model, ctx)
     baseline = next(iter(raw), "")
     bnode = root.get("baseline")
@@ -267,8 +311,45 @@ def build_scenarios(
     if note is not None:
         warn(note)
     return ScenarioFile(
-        doc.path, model_path, model, title, description, targets, baseline, scenarios
+        doc.path,
+        model_path,
+        model,
+        title,
+        description,
+        targets,
+        baseline,
+        scenarios,
+        model_file is not None,
+        named,
     )
+
+
+def _flag_model(path: Path, max_table: float, ctx: Context) -> ModelSpec | None:
+    """The model ``--model`` names; its problems join ``ctx`` (each located in it).
+
+    Raises
+    ------
+    UsageError
+        When it cannot be read, or is a scenario file.
+    """
+    from riskchain.io.files import file_problem
+    from riskchain.spec.model import build_model
+
+    problem = file_problem(path)
+    if problem is not None:
+        raise UsageError(f"--model: {path}: {problem}")
+    doc = load_yaml(path, str(path))
+    if is_scenario_document(doc):
+        raise UsageError(
+            f"--model: {path} is a scenario file; --model names the model file to use"
+        )
+    try:
+        spec = build_model(doc, default_id=path.stem, max_table=max_table)
+    except SpecError as exc:
+        ctx.diagnostics.extend(exc.diagnostics)
+        return None
+    spec.issue_warnings()
+    return spec
 
 
 def _targets(tnode: YNode | None, model: ModelSpec, ctx: Context) -> tuple[str, ...]:
@@ -299,6 +380,9 @@ class _Own:
     do: dict[str, str] = field(default_factory=dict)
     likelihood: dict[str, dict[str, float]] = field(default_factory=dict)
     sets: dict[str, SetSpec] = field(default_factory=dict)
+    # the parametric settings' YAML (its key, its value), parsed once the table they
+    # change is known (the model's, with the settings of the scenarios extended)
+    forms: dict[str, tuple[YNode, YNode]] = field(default_factory=dict)
 
 
 def _own(sid: str, knode: YNode, body: YNode, model: ModelSpec, ctx: Context) -> _Own:
@@ -370,6 +454,8 @@ def _own(sid: str, knode: YNode, body: YNode, model: ModelSpec, ctx: Context) ->
             s = _set(sid, name, vnode, spec, model, ctx)
             if s is not None:
                 own.sets[name] = s
+                if s.form is not None:
+                    own.forms[name] = (vnode.keynode(s.form), vnode.get(s.form))
     return own
 
 
@@ -441,11 +527,19 @@ def _set(
         return None
     first = len(ctx.diagnostics)
     check_keys(vnode, SET_KEYS, ctx, where)
-    if vnode.get("p") is None and vnode.get("cpt") is None:
+    kind = spec.table.kind
+    forms = [k for k in ("p", "cpt", *PARAMETRIC_KEYS) if vnode.get(k) is not None]
+    if not forms:
         if len(ctx.diagnostics) == first:  # else a misspelt 'p' or 'cpt' is reported already
-            ctx.error(vnode, f"{where} gives neither 'p' nor 'cpt'", example)
+            if kind in PARAMETRIC_KEYS:
+                ctx.error(vnode, f"{where} gives none of 'p', 'cpt' and '{kind}'", example)
+            else:
+                ctx.error(vnode, f"{where} gives neither 'p' nor 'cpt'", example)
         return None
     prov = provenance(vnode, ctx, model.sources, where)
+    parametric = [k for k in forms if k in PARAMETRIC_KEYS]
+    if parametric:
+        return _set_form(sid, name, vnode, forms, parametric[0], kind, prov, where, ctx)
     pnode, cnode = vnode.get("p"), vnode.get("cpt")
     p = parse_dist(pnode, spec.states, ctx, f"p of {where}") if pnode is not None else None
     if pnode is not None and p is None:
@@ -497,8 +591,53 @@ def _set(
     return SetSpec(name, p, tuple(rows), default, prov, sid, vnode.line, vnode.col)
 
 
+def _set_form(
+    sid: str,
+    name: str,
+    vnode: YNode,
+    forms: list[str],
+    key: str,
+    kind: str,
+    prov: Provenance,
+    where: str,
+    ctx: Context,
+) -> SetSpec | None:
+    """A parametric setting, checked for its place (its numbers are read in :func:`_resolve`)."""
+    if len(forms) > 1:
+        # in file order, so that the error points at the second one written
+        first, second = sorted(forms, key=lambda k: (vnode.keynode(k).line, vnode.keynode(k).col))[:2]
+        ctx.error(
+            vnode.keynode(second),
+            f"{where} gives both '{first}' and '{second}'; give the numbers one way",
+            f"keep one of {', '.join(forms)}",
+        )
+        return None
+    if key != kind:
+        how = f"p, cpt or {kind}" if kind in PARAMETRIC_KEYS else "p or cpt"
+        ctx.error(
+            vnode.keynode(key),
+            f"{where}: the model writes '{name}' with '{kind}', so a scenario sets its numbers "
+            f"with {how}, not '{key}'",
+            "a scenario changes numbers, not the form of a table",
+        )
+        return None
+    return SetSpec(
+        name, provenance=prov, scenario=sid, line=vnode.line, col=vnode.col, form=key,
+        as_written=_plain(vnode.get(key)),  # type: ignore[arg-type]
+    )  # fmt: skip
+
+
+def _plain(node: YNode) -> Any:
+    """A YAML node as JSON data, every scalar as the text written (for ``written()``)."""
+    if node.is_map:
+        return {k: _plain(v) for k, _, v in node.pairs()}
+    if node.is_seq:
+        return [_plain(item) for item in node.items]
+    return None if node.is_null() else node.text
+
+
 def _resolve(
-    own: dict[str, _Own], raw: dict[str, tuple[YNode, YNode]], ctx: Context
+    own: dict[str, _Own], raw: dict[str, tuple[YNode, YNode]], model: ModelSpec, ctx: Context
 ) -> dict[str, Scenario]:
     out: dict[str, Scenario] = {}
     order = {sid: i for i, sid in enumerate(own)}
@@ -542,6 +681,31 @@ def _resolve(
             chain.append(parent)
             seen.add(parent)
 
+    settled: dict[tuple[str, str], SetSpec | None] = {}
+
+    def settle(step: str, name: str, base: Table) -> SetSpec | None:
+        """Scenario ``step``'s parametric setting of ``name`` read over ``base`` (the
+        node's table after the settings before it, which are the same wherever ``step``
+        is extended); None when it has errors (reported once)."""
+        if (step, name) not in settled:
+            s = own[step].sets[name]
+            knode, vnode = own[step].forms[name]
+            node = model.nodes[name]
+            table = parse_parametric(
+                s.form,  # type: ignore[arg-type]
+                vnode,
+                name,
+                node.states,
+                node.parents,
+                {p: model.nodes[p].states for p in node.parents},
+                ctx,
+                lambda n, where: provenance(n, ctx, model.sources, where),
+                knode,
+                base,
+            )
+            settled[step, name] = dataclasses.replace(s, table=table) if table else None
+        return settled[step, name]
+
     for sid in own:
         chain = chain_of(sid)
         if chain is None:
@@ -550,6 +714,7 @@ def _resolve(
         do: dict[str, str] = {}
         lik: dict[str, dict[str, float]] = {}
         sets: dict[str, list[SetSpec]] = {}
+        tables: dict[str, Table] = {}  # each node's parametric table so far
         for step in reversed(chain):  # the farthest ancestor first, this scenario last
             o = own[step]
             for name in [*o.given, *o.do, *o.likelihood]:
@@ -560,10 +725,20 @@ def _resolve(
             do.update(o.do)
             lik.update(o.likelihood)
             for name, s in o.sets.items():
+                if s.form is not None:
+                    found = settle(step, name, tables.get(name, model.nodes[name].table))
+                    if found is None:
+                        continue
+                    tables[name] = found.table  # type: ignore[assignment]
+                    s = found
                 sets.setdefault(name, []).append(s)
         description = own[sid].description  # not inherited: it would mislabel the column
         knode = raw[sid][0]
         out[sid] = Scenario(sid, description, given, do, lik, sets, chain, knode.line, knode.col)
+    for sid, o in own.items():  # in scenarios whose chain is broken: read over the model's
+        for name in o.forms:
+            if (sid, name) not in settled:
+                settle(sid, name, model.nodes[name].table)
     return out
 
 
