@@ -316,11 +316,12 @@ def descendants(model: CompiledModel, v: int) -> set[int]:
 # ----------------------------------------------------------------------------- CLI helpers
 
 
-def run_cli(capsys, *args: str) -> tuple[int, str, str]:
-    """Run ``riskchain ARGS`` in process: (exit code, stdout, stderr)."""
+def run_cli(capsys, *args: str | Path) -> tuple[int, str, str]:
+    """Run ``riskchain ARGS`` in process: (exit code, stdout, stderr). Paths are passed
+    as text. Every CLI test calls the command line through this one function."""
     from riskchain.cli import main
 
-    code = main(list(args))
+    code = main([str(a) for a in args])
     out, err = capsys.readouterr()
     return code, out, err
 
@@ -331,6 +332,29 @@ def check_golden(path: Path, text: str) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text)
     assert text == path.read_text()
+
+
+#: The repository root: golden cases are run from there so the paths printed are relative.
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+
+def golden_cases(folder: Path, suffixes: tuple[str, ...] = (".yaml",)) -> list[Path]:
+    """The input files of a folder of validation cases (``<case>.yaml`` beside ``<case>.txt``)."""
+    return sorted(p for p in folder.iterdir() if p.is_file() and p.suffix in suffixes)
+
+
+def check_validate_case(capsys, case: Path) -> None:
+    """``riskchain validate CASE`` run from the repository root: stdout then stderr equal
+    ``<case>.txt``, and the exit code is 0 for cases named ``ok_*``, else 1."""
+    code, out, err = run_cli(capsys, "validate", case.relative_to(REPO_ROOT).as_posix())
+    check_golden(case.with_suffix(".txt"), out + err)
+    assert code == (0 if case.stem.startswith("ok_") else 1)
+
+
+def orphan_goldens(folder: Path, cases: list[Path]) -> list[str]:
+    """Expected-output files in ``folder`` with no input file (stale goldens)."""
+    stems = {p.stem for p in cases}
+    return [p.name for p in folder.glob("*.txt") if p.stem not in stems]
 
 
 # ----------------------------------------------------------------------------- another user
