@@ -16,24 +16,34 @@ A node with five causes needs 32 rows; these forms need one number per cause
   the parents (WMEAN, WMIN, WMAX, MIXMINMAX).
 
 Every parameter accepts every probability form and keeps its spread.
+
+Each kind is one class (a :class:`~riskchain.spec.tables.Table`) that parses
+itself (:meth:`parse`), expands and draws its table, lists the numbers the
+analyst wrote for sensitivity analysis, says what ``riskchain set`` can edit
+(``set_targets``), and describes itself in the JSON Schema (``schema_*``).
+The registry :data:`KINDS` maps each YAML key to its class; adding a kind is
+adding a class with :func:`parametric_kind`.
 """
 
 from __future__ import annotations
 
 import functools
 import math
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 
 from riskchain.errors import listing, power_text, shorten
 from riskchain.spec.probability import Context, Prob, parse_prob
-from riskchain.spec.tables import Dist, Provenance, Table, parse_dist
+from riskchain.spec.tables import Dist, Provenance, Table, Written, parse_dist
 from riskchain.spec.yamlsrc import YNode
 
+if TYPE_CHECKING:
+    from riskchain.spec.draws import NodeDraws
+
 FORMS = ("compound", "net")
-PARAMETRIC_KEYS = ("noisy_or", "noisy_and", "logic", "noisy_max", "ranked")
 CAUSE_KEYS = ("p", "state", "note", "source", "sources", "confidence")
 RANKED_FUNCTIONS = ("wmean", "wmin", "wmax", "mixminmax")
 # What the ranked formulas compute to about 1e-13 (checked against 60-digit
@@ -54,6 +64,53 @@ def present_state(states: Sequence[str]) -> str:
     return states[1]
 
 
+ProvenanceParser = Callable[[YNode, str], Provenance]
+
+
+@dataclass(frozen=True)
+class Place:
+    """Where a parametric table is written: its YAML value ``node`` under the node key
+    ``at`` of node ``nid`` (with its states, its parents and theirs), parsed in ``ctx``;
+    ``prov`` reads a cause's provenance."""
+
+    node: YNode
+    nid: str
+    states: tuple[str, ...]
+    parents: tuple[str, ...]
+    parent_states: dict[str, tuple[str, ...]]
+    ctx: Context
+    prov: ProvenanceParser | None = None
+    at: YNode | None = None
+
+
+class ParametricTable(Table):
+    """A parametric table kind: what every kind adds to :class:`Table`."""
+
+    #: The YAML keys that write this kind, each with its name in notes ("noisy-OR").
+    labels: ClassVar[dict[str, str]] = {}
+
+    @classmethod
+    def parse(
+        cls, key: str, w: Place, base: Table | None
+    ) -> Table | None:  # pragma: no cover - every kind has its own
+        """The table written under ``key`` at ``w``; None after reporting errors.
+
+        ``base`` is the table a scenario's ``set:`` changes (None in a model): when it
+        is of this kind, the numbers written replace its numbers and the others stay."""
+        raise NotImplementedError
+
+
+#: Every parametric kind by the YAML key that writes it, in the order messages list them.
+KINDS: dict[str, type[ParametricTable]] = {}
+
+
+def parametric_kind(cls: type[ParametricTable]) -> type[ParametricTable]:
+    """Register a parametric kind under each of its YAML keys (class decorator)."""
+    for key in cls.labels:
+        KINDS[key] = cls
+    return cls
+
+
 @dataclass(frozen=True)
 class Cause:
     """One parent of a parametric node: which of its states counts as present, its
@@ -67,9 +124,13 @@ class Cause:
     provenance: Provenance = field(default_factory=Provenance)
 
 
+@parametric_kind
 @dataclass(frozen=True)
-class NoisyOr(Table):
+class NoisyOr(ParametricTable):
     """Leaky noisy-OR for a binary effect: P(yes | x) from a leak and one number per cause."""
+
+    labels: ClassVar[dict[str, str]] = {"noisy_or": "noisy-OR", "noisy_and": "noisy-AND"}
+    set_targets: ClassVar[tuple[str, ...]] = ("leak", "cause")
 
     causes: tuple[Cause, ...]
     leak: Prob | None
@@ -81,6 +142,24 @@ class NoisyOr(Table):
     @property
     def kind(self) -> str:  # type: ignore[override]
         return "noisy_and" if self.negate else "noisy_or"
+
+    @classmethod
+    def parse(cls, key: str, w: Place, base: Table | None) -> Table | None:
+        return parse_noisy(
+            w.node, w.nid, w.states, w.parents, w.parent_states, w.ctx, key == "noisy_and",
+            w.prov, w.at, base if isinstance(base, NoisyOr) else None,
+        )  # fmt: skip
+
+    def draw(self, drawer: NodeDraws, n: int) -> np.ndarray:
+        leak = drawer.prob(self.leak, n) if self.leak is not None else None
+        causes = [drawer.prob(c.p, n) for c in self.causes]
+        return self.expand_with(causes, leak, drawer.parent_states)
+
+    def numbers(self, parent_states: Mapping[str, Sequence[str]]) -> Iterator[Written]:
+        if self.leak is not None:
+            yield Written("leak", {}, prob=self.leak)
+        for c in self.causes:
+            yield Written(f"cause {c.parent}={c.present}", {c.parent: c.present}, prob=c.p)
 
     def written(self) -> list[dict]:
         what = "all causes present" if self.negate else "no cause present"
@@ -165,8 +244,9 @@ def _along(
     return a.reshape(*batch, *([1] * axis), n, *([1] * (k - axis - 1)))
 
 
+@parametric_kind
 @dataclass(frozen=True)
-class Logic(Table):
+class Logic(ParametricTable):
     """Deterministic gate over the parents' present states."""
 
     op: str  # "and", "or", "at_least"
@@ -176,6 +256,16 @@ class Logic(Table):
     col: int = 0
     parents: tuple[str, ...] = ()
     kind = "logic"
+    labels: ClassVar[dict[str, str]] = {"logic": "logic"}
+
+    @classmethod
+    def parse(cls, key: str, w: Place, base: Table | None) -> Table | None:
+        # a scenario's logic replaces the model's whole
+        return parse_logic(w.node, w.nid, w.states, w.parents, w.parent_states, w.ctx, w.at)
+
+    def draw(self, drawer: NodeDraws, n: int) -> np.ndarray:
+        card, ps = len(drawer.states), drawer.parent_states
+        return np.broadcast_to(self.expand(card, ps), (n, *[len(s) for s in ps], card)).copy()
 
     def written(self) -> list[dict]:
         text = {"and": "all", "or": "any"}.get(self.op, f"at least {self.k}")
@@ -207,8 +297,9 @@ class MaxCause:
     dists: tuple[tuple[str, Dist], ...]  # (parent state, distribution over the effect's states)
 
 
+@parametric_kind
 @dataclass(frozen=True)
-class NoisyMax(Table):
+class NoisyMax(ParametricTable):
     """Noisy-MAX: P(Y <= y | x) = L(y) * prod_i C_i(y | x_i) / L(y) (compound) or L(y) * prod C_i (net)."""
 
     causes: tuple[MaxCause, ...]
@@ -217,6 +308,28 @@ class NoisyMax(Table):
     line: int = 0
     col: int = 0
     kind = "noisy_max"
+    labels: ClassVar[dict[str, str]] = {"noisy_max": "noisy-MAX"}
+    set_targets: ClassVar[tuple[str, ...]] = ("leak",)  # a cause holds distributions
+
+    @classmethod
+    def parse(cls, key: str, w: Place, base: Table | None) -> Table | None:
+        return parse_noisy_max(
+            w.node, w.nid, w.states, w.parents, w.parent_states, w.ctx, w.at,
+            base if isinstance(base, NoisyMax) else None,
+        )  # fmt: skip
+
+    def draw(self, drawer: NodeDraws, n: int) -> np.ndarray:
+        card = len(drawer.states)
+        leak = drawer.dist(self.leak, n) if self.leak is not None else np.eye(card)[0]
+        dists = [{state: drawer.dist(d, n) for state, d in c.dists} for c in self.causes]
+        return self.expand_with(leak, dists, card, drawer.parent_states)
+
+    def numbers(self, parent_states: Mapping[str, Sequence[str]]) -> Iterator[Written]:
+        if self.leak is not None:
+            yield Written("leak", {}, dist=self.leak)
+        for c in self.causes:
+            for pstate, d in c.dists:
+                yield Written(f"cause {c.parent}={pstate}", {c.parent: pstate}, dist=d)
 
     def written(self) -> list[dict]:
         out = [{"row": "form", "text": self.form}]
@@ -275,8 +388,9 @@ class NoisyMax(Table):
         return cum
 
 
+@parametric_kind
 @dataclass(frozen=True)
-class Ranked(Table):
+class Ranked(ParametricTable):
     """Fenton-Neil ranked node: a truncated normal on [0, 1] around f(parents)."""
 
     function: str
@@ -286,6 +400,18 @@ class Ranked(Table):
     col: int = 0
     parents: tuple[str, ...] = ()
     kind = "ranked"
+    labels: ClassVar[dict[str, str]] = {"ranked": "ranked"}
+
+    @classmethod
+    def parse(cls, key: str, w: Place, base: Table | None) -> Table | None:
+        return parse_ranked(
+            w.node, w.nid, w.states, w.parents, w.ctx, w.at,
+            base if isinstance(base, Ranked) else None,
+        )  # fmt: skip
+
+    def draw(self, drawer: NodeDraws, n: int) -> np.ndarray:
+        # written with weights and a variance, not probabilities: only a strength spreads it
+        return drawer.columns(self.expand(len(drawer.states), drawer.parent_states), n)
 
     def written(self) -> list[dict]:
         names = ("min", "max") if self.function == "mixminmax" else self.parents
@@ -362,9 +488,6 @@ def truncated_normal_bins(mean: float, variance: float, card: int) -> np.ndarray
 
 
 # ----------------------------------------------------------------------------- parsing
-
-
-ProvenanceParser = Callable[[YNode, str], Provenance]
 
 
 def _ambiguous(states: Sequence[str]) -> bool:
@@ -970,32 +1093,11 @@ def parse_parametric(
     at: YNode | None = None,
     base: Table | None = None,
 ) -> Table | None:
-    """Dispatch on the node key that names the parametric form.
+    """Parse the table of the parametric kind the node key ``key`` names (see
+    :meth:`ParametricTable.parse`; ``logic`` is replaced whole by a scenario)."""
+    place = Place(node, nid, states, parents, parent_states, ctx, prov, at)
+    return KINDS[key].parse(key, place, base)
 
-    ``at`` is that key's node: errors about the table as a whole point there.
-    ``base`` is the table a scenario's ``set:`` changes (of the same form): the numbers
-    written replace its numbers and the others stay (``logic`` is replaced whole).
-    """
-    if key in ("noisy_or", "noisy_and"):
-        return parse_noisy(
-            node,
-            nid,
-            states,
-            parents,
-            parent_states,
-            ctx,
-            key == "noisy_and",
-            prov,
-            at,
-            base if isinstance(base, NoisyOr) else None,
-        )
-    if key == "logic":
-        return parse_logic(node, nid, states, parents, parent_states, ctx, at)
-    if key == "noisy_max":
-        return parse_noisy_max(
-            node, nid, states, parents, parent_states, ctx, at,
-            base if isinstance(base, NoisyMax) else None,
-        )  # fmt: skip
-    return parse_ranked(
-        node, nid, states, parents, ctx, at, base if isinstance(base, Ranked) else None
-    )
+
+#: The YAML keys of the parametric kinds, in the order messages list them.
+PARAMETRIC_KEYS = tuple(KINDS)
