@@ -70,6 +70,20 @@ def test_the_registry_is_what_every_part_reads():
     assert set(keys) <= set(scenario_schema["$defs"]["set"]["properties"])
 
 
+@pytest.mark.parametrize("kind", parametric.kinds(), ids=lambda k: k.__name__)
+def test_each_kind_describes_its_own_keys_in_the_schema(kind):
+    """A kind's schema texts cover exactly its YAML keys, in a model and in a ``set:``,
+    and every object whose keys its parser checks."""
+    fields = kind.schema_fields(schema)
+    assert set(fields["node"]) == set(fields["set"]) == set(kind.labels)
+    assert set(kind.schema_keys) <= set(fields)
+    for obj, keys in kind.schema_keys.items():
+        assert set(fields[obj]) == set(keys), obj
+    model_defs = schema.build_schema("model")["$defs"]
+    for name, definition in kind.schema_defs(schema).items():
+        assert model_defs[name] == definition
+
+
 def _kind_names_used(path: Path) -> list[str]:
     """Names of the kinds' classes that a module imports or tests with isinstance."""
     found = []

@@ -31,7 +31,7 @@ import functools
 import math
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
@@ -44,6 +44,13 @@ if TYPE_CHECKING:
     from riskchain.spec.draws import NodeDraws
 
 FORMS = ("compound", "net")
+# Keys the parsers check inline (the schema lists them; tests/test_schema.py checks
+# that riskchain accepts each and rejects others)
+NOISY_KEYS = ("form", "leak")  # besides one key per parent
+MAX_CAUSE_KEYS = ("absent",)  # besides one key per state of the parent
+LOGIC_KEYS = ("at_least",)
+LOGIC_WORDS = ("and", "or")
+RANKED_KEYS = ("function", "weights", "variance")
 CAUSE_KEYS = ("p", "state", "note", "source", "sources", "confidence")
 RANKED_FUNCTIONS = ("wmean", "wmin", "wmax", "mixminmax")
 # What the ranked formulas compute to about 1e-13 (checked against 60-digit
@@ -83,11 +90,42 @@ class Place:
     at: YNode | None = None
 
 
+Schema = dict[str, Any]
+Fields = dict[str, dict[str, tuple[Schema, str]]]
+_BINARY_ONLY: Schema = {"properties": {"states": {"maxItems": 2}}}
+
+
 class ParametricTable(Table):
-    """A parametric table kind: what every kind adds to :class:`Table`."""
+    """A parametric table kind: what every kind adds to :class:`Table`.
+
+    The ``schema_*`` members describe the kind in the JSON Schema
+    (:mod:`riskchain.schema`, which hands itself in as ``kit`` for its helpers
+    ``ref``, ``closed_object``, ``anycase_pattern`` and its shared field texts).
+    """
 
     #: The YAML keys that write this kind, each with its name in notes ("noisy-OR").
     labels: ClassVar[dict[str, str]] = {}
+    #: The kind's objects whose keys its parser checks inline: ``{object: keys}``.
+    schema_keys: ClassVar[dict[str, tuple[str, ...]]] = {}
+    #: What a node written with each key must also have (JSON Schema ``dependentSchemas``).
+    schema_rules: ClassVar[dict[str, Schema]] = {}
+
+    @classmethod
+    def schema_fields(cls, kit: Any) -> Fields:  # pragma: no cover - every kind has its own
+        """Type and description of the kind's keys: ``node`` and ``set`` (the node keys,
+        in a model and in a scenario's ``set:``) and each of its own objects."""
+        raise NotImplementedError
+
+    @classmethod
+    def schema_defs(cls, kit: Any) -> dict[str, Schema]:  # pragma: no cover
+        """The model schema's definitions of the kind's tables."""
+        raise NotImplementedError
+
+    @classmethod
+    def schema_set_defs(cls, kit: Any, model: dict[str, Schema]) -> dict[str, Schema]:
+        """The definitions of the kind's tables as a scenario's ``set:`` writes them: any
+        part of the model's (``model``: every model definition)."""
+        raise NotImplementedError  # pragma: no cover
 
     @classmethod
     def parse(
@@ -111,6 +149,11 @@ def parametric_kind(cls: type[ParametricTable]) -> type[ParametricTable]:
     return cls
 
 
+def kinds() -> list[type[ParametricTable]]:
+    """Every parametric kind once, in registry order."""
+    return list(dict.fromkeys(KINDS.values()))
+
+
 @dataclass(frozen=True)
 class Cause:
     """One parent of a parametric node: which of its states counts as present, its
@@ -131,6 +174,95 @@ class NoisyOr(ParametricTable):
 
     labels: ClassVar[dict[str, str]] = {"noisy_or": "noisy-OR", "noisy_and": "noisy-AND"}
     set_targets: ClassVar[tuple[str, ...]] = ("leak", "cause")
+    schema_keys: ClassVar[dict[str, tuple[str, ...]]] = {"noisy": NOISY_KEYS}
+    schema_rules: ClassVar[dict[str, Schema]] = {
+        "noisy_or": _BINARY_ONLY,
+        "noisy_and": _BINARY_ONLY,
+    }
+
+    @classmethod
+    def schema_fields(cls, kit: Any) -> Fields:
+        ref = kit.ref
+        return {
+            "node": {
+                "noisy_or": (
+                    ref("noisy"),
+                    "Noisy-OR (binary node): each cause alone can bring the effect about. "
+                    "{leak: p, form: compound|net, PARENT: p, ...}; each number is "
+                    "P(effect | only that cause present) in the compound form (the default).",
+                ),
+                "noisy_and": (
+                    ref("noisy"),
+                    "Noisy-AND (binary node): the effect needs every cause. "
+                    "{leak: p, form: compound|net, PARENT: p, ...}; each number is "
+                    "P(effect | all causes present except that one).",
+                ),
+            },
+            "set": {
+                "noisy_or": (
+                    ref("noisySet"),
+                    "For a node the model writes with noisy_or: the leak, form or causes given "
+                    "replace the model's; the others stay.",
+                ),
+                "noisy_and": (
+                    ref("noisySet"),
+                    "For a node the model writes with noisy_and: the leak, form or causes given "
+                    "replace the model's; the others stay.",
+                ),
+            },
+            "cause": {
+                "p": (ref("probability"), "P(effect) for this cause (see the form)."),
+                "state": (
+                    ref("stateName"),
+                    "The parent's state that counts as present (default: yes, else its second state).",
+                ),
+                "note": kit.NOTE,
+                "source": kit.SOURCE,
+                "sources": kit.SOURCES,
+                "confidence": kit.CONFIDENCE_FIELD,
+            },
+            "noisy": {
+                "form": (
+                    {"enum": list(FORMS)},
+                    "compound (default): each cause's number includes the leak (Henrion); "
+                    "net: the number without the leak (Díez).",
+                ),
+                "leak": (
+                    ref("probability"),
+                    "The probability of the effect when no cause is present (noisy_or) "
+                    "or when every cause is present (noisy_and).",
+                ),
+            },
+        }
+
+    @classmethod
+    def schema_defs(cls, kit: Any) -> dict[str, Schema]:
+        return {
+            "cause": {
+                "description": "A cause's number, or {p, state, note, source(s), confidence}.",
+                "oneOf": [
+                    kit.ref("probability"),
+                    kit.closed_object(
+                        "cause", "A cause's number with its present state and provenance.", ["p"]
+                    ),
+                ],
+            },
+            "noisy": {
+                "description": "Leak, form, and one number per parent (every parent).",
+                "type": "object",
+                "minProperties": 1,
+                "propertyNames": kit.ref("nodeId"),
+                "properties": kit.properties("noisy"),
+                "additionalProperties": kit.ref("cause"),
+            },
+        }
+
+    @classmethod
+    def schema_set_defs(cls, kit: Any, model: dict[str, Schema]) -> dict[str, Schema]:
+        noisy = model["noisy"] | {
+            "description": "Leak, form and causes to replace; the model's others stay.",
+        }
+        return {"noisySet": noisy, "cause": model["cause"]}
 
     causes: tuple[Cause, ...]
     leak: Prob | None
@@ -257,6 +389,50 @@ class Logic(ParametricTable):
     parents: tuple[str, ...] = ()
     kind = "logic"
     labels: ClassVar[dict[str, str]] = {"logic": "logic"}
+    schema_keys: ClassVar[dict[str, tuple[str, ...]]] = {"logic": LOGIC_KEYS}
+    schema_rules: ClassVar[dict[str, Schema]] = {"logic": _BINARY_ONLY}
+
+    @classmethod
+    def schema_fields(cls, kit: Any) -> Fields:
+        return {
+            "node": {
+                "logic": (
+                    kit.ref("logic"),
+                    "A deterministic gate (binary node) over the parents' present states: "
+                    "and, or, or {at_least: k}.",
+                ),
+            },
+            "set": {
+                "logic": (
+                    kit.ref("logic"),
+                    "For a node the model writes with logic: the gate that replaces it.",
+                ),
+            },
+            "logic": {
+                "at_least": (
+                    {"type": "integer", "minimum": 1},
+                    "Yes when at least this many parents are present (1 to the number of parents).",
+                ),
+            },
+        }
+
+    @classmethod
+    def schema_defs(cls, kit: Any) -> dict[str, Schema]:
+        return {
+            "logic": {
+                "description": "and, or, or {at_least: k}.",
+                "oneOf": [
+                    {"enum": list(LOGIC_WORDS)},
+                    kit.closed_object(
+                        "logic", "Yes when at least k parents are present.", ["at_least"]
+                    ),
+                ],
+            },
+        }
+
+    @classmethod
+    def schema_set_defs(cls, kit: Any, model: dict[str, Schema]) -> dict[str, Schema]:
+        return {"logic": model["logic"]}
 
     @classmethod
     def parse(cls, key: str, w: Place, base: Table | None) -> Table | None:
@@ -310,6 +486,78 @@ class NoisyMax(ParametricTable):
     kind = "noisy_max"
     labels: ClassVar[dict[str, str]] = {"noisy_max": "noisy-MAX"}
     set_targets: ClassVar[tuple[str, ...]] = ("leak",)  # a cause holds distributions
+    schema_keys: ClassVar[dict[str, tuple[str, ...]]] = {
+        "noisy_max": NOISY_KEYS,
+        "max cause": MAX_CAUSE_KEYS,
+    }
+
+    @classmethod
+    def schema_fields(cls, kit: Any) -> Fields:
+        ref = kit.ref
+        return {
+            "node": {
+                "noisy_max": (
+                    ref("noisyMax"),
+                    "Noisy-MAX (graded node, states from lowest to highest): "
+                    "{leak: {state: p}, form: compound|net, PARENT: {absent: state, STATE: {state: p}}}.",
+                ),
+            },
+            "set": {
+                "noisy_max": (
+                    ref("noisyMaxSet"),
+                    "For a node the model writes with noisy_max: the leak, form and each cause "
+                    "state's distribution given replace the model's (a cause naming its absent "
+                    "state is given whole); the others stay.",
+                ),
+            },
+            "noisy_max": {
+                "form": (
+                    {"enum": list(FORMS)},
+                    "compound (default): each cause's distribution includes the leak; net: without it.",
+                ),
+                "leak": (
+                    ref("distribution"),
+                    "The distribution of the effect when every cause is absent (default: its lowest state).",
+                ),
+            },
+            "max cause": {
+                "absent": (
+                    ref("stateName"),
+                    "The parent's state that leaves the effect to the leak (default: its first state).",
+                ),
+            },
+        }
+
+    @classmethod
+    def schema_defs(cls, kit: Any) -> dict[str, Schema]:
+        return {
+            "noisyMax": {
+                "description": "Leak, form, and for every parent a distribution of the effect "
+                "for each of the parent's states but its absent one.",
+                "type": "object",
+                "minProperties": 1,
+                "propertyNames": kit.ref("nodeId"),
+                "properties": kit.properties("noisy_max"),
+                "additionalProperties": kit.ref("maxCause"),
+            },
+            "maxCause": {
+                "description": "{absent: state, STATE: {state: p}, ...}: for each of the parent's "
+                "states but the absent one, a distribution of the effect.",
+                "type": "object",
+                "minProperties": 1,
+                "propertyNames": kit.ref("stateName"),
+                "properties": kit.properties("max cause"),
+                "additionalProperties": kit.ref("distribution"),
+            },
+        }
+
+    @classmethod
+    def schema_set_defs(cls, kit: Any, model: dict[str, Schema]) -> dict[str, Schema]:
+        noisy_max = model["noisyMax"] | {
+            "description": "Leak, form and, per cause, distributions of the effect for some "
+            "of its states; the model's others stay.",
+        }
+        return {"noisyMaxSet": noisy_max, "maxCause": model["maxCause"] | {"minProperties": 1}}
 
     @classmethod
     def parse(cls, key: str, w: Place, base: Table | None) -> Table | None:
@@ -401,6 +649,93 @@ class Ranked(ParametricTable):
     parents: tuple[str, ...] = ()
     kind = "ranked"
     labels: ClassVar[dict[str, str]] = {"ranked": "ranked"}
+    schema_keys: ClassVar[dict[str, tuple[str, ...]]] = {"ranked": RANKED_KEYS}
+    schema_rules: ClassVar[dict[str, Schema]] = {
+        "ranked": {
+            "required": ["states"],
+            "properties": {"states": {"minItems": 3, "maxItems": 5}},
+        },
+    }
+
+    @classmethod
+    def schema_fields(cls, kit: Any) -> Fields:
+        ref = kit.ref
+        return {
+            "node": {
+                "ranked": (
+                    ref("ranked"),
+                    "A ranked node (3 to 5 ordered states): a truncated normal around a weighted "
+                    "function of the parents. {function, weights, variance}.",
+                ),
+            },
+            "set": {
+                "ranked": (
+                    ref("rankedSet"),
+                    "For a node the model writes with ranked: the function, weights (each parent's "
+                    "on its own) and variance given replace the model's; the others stay.",
+                ),
+            },
+            "ranked": {
+                "function": (
+                    {
+                        "type": "string",
+                        "anyOf": [
+                            {"enum": list(RANKED_FUNCTIONS)},
+                            {"pattern": kit.anycase_pattern(RANKED_FUNCTIONS)},
+                        ],
+                    },
+                    "How the parents combine (any case): "
+                    + ", ".join(RANKED_FUNCTIONS)
+                    + " (default wmean).",
+                ),
+                "weights": (
+                    {
+                        "oneOf": [
+                            {
+                                "type": "object",
+                                "propertyNames": ref("nodeId"),
+                                "additionalProperties": {"type": "number", "minimum": 0},
+                            },
+                            {
+                                "type": "array",
+                                "minItems": 2,
+                                "maxItems": 2,
+                                "items": {"type": "number", "minimum": 0},
+                            },
+                        ]
+                    },
+                    "{PARENT: weight} for every parent (default: all 1; at least 1 for wmin and "
+                    "wmax), or [w_min, w_max] for mixminmax.",
+                ),
+                "variance": (
+                    {"type": "number", "exclusiveMinimum": 0},
+                    "The spread around the weighted function (e.g. 0.01: tight, 0.1: loose).",
+                ),
+            },
+        }
+
+    @classmethod
+    def schema_defs(cls, kit: Any) -> dict[str, Schema]:
+        ranked = kit.closed_object(
+            "ranked",
+            "A ranked node (Fenton, Neil & Caballero 2007): ordinal states as equal intervals "
+            "of [0, 1], a truncated normal around a weighted function of the parents.",
+            required=["variance"],
+        )
+        ranked["if"] = {
+            "required": ["function"],
+            "properties": {"function": {"pattern": kit.anycase_pattern(["mixminmax"])}},
+        }
+        ranked["then"] = {"required": ["weights"], "properties": {"weights": {"type": "array"}}}
+        ranked["else"] = {"properties": {"weights": {"type": "object"}}}
+        return {"ranked": ranked}
+
+    @classmethod
+    def schema_set_defs(cls, kit: Any, model: dict[str, Schema]) -> dict[str, Schema]:
+        dropped = ("required", "if", "then", "else")  # a set gives any part of the model's
+        ranked = {k: v for k, v in model["ranked"].items() if k not in dropped}
+        ranked["description"] = "Function, weights and variance to replace; the model's others stay."
+        return {"rankedSet": ranked}
 
     @classmethod
     def parse(cls, key: str, w: Place, base: Table | None) -> Table | None:
@@ -713,7 +1048,7 @@ def parse_logic(
         )
         return None
     present = tuple(present_state(parent_states[p]) for p in parents)
-    if node.is_scalar and node.text in ("and", "or"):
+    if node.is_scalar and node.text in LOGIC_WORDS:
         return Logic(node.text, 0, present, node.line, node.col, parents)
     if node.is_map and node.get("at_least") is not None and len(node.items) == 1:
         knode = node.get("at_least")
@@ -946,11 +1281,11 @@ def parse_ranked(
         )
         return None
     for key, knode, _ in node.pairs():
-        if key not in ("function", "weights", "variance"):
+        if key not in RANKED_KEYS:
             ctx.error(
                 knode,
                 f"unknown key '{key}' in {owner}",
-                ctx.suggest(key, ("function", "weights", "variance")),
+                ctx.suggest(key, RANKED_KEYS),
             )
             return None
     fnode = node.get("function")
