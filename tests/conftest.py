@@ -9,13 +9,19 @@ once per test session and kept in the module-level dict ``NETWORK_CACHE``.
 same read (``read_bif`` is handed the cached one), kept in ``IMPORT_CACHE``.
 
 pgmpy's BIF reader is slow (about 115 s of CPU for all 24 networks) and so is
-the YAML round trip of ``import_network`` on the big ones, so when the
-collected tests need networks (a parameter named ``net`` or a
+the YAML round trip of ``import_network`` on the big ones, so both are done
+once and kept: each result is pickled under ``.cache/test-networks/`` (or the
+folder ``RISKCHAIN_TEST_NETWORK_CACHE`` names; ``0`` turns the cache off), in a
+file named after the network and a digest of the network file, the riskchain
+modules the conversion runs (``io/bif.py``, ``compile.py``, ``spec/``, ...) and
+the pgmpy and numpy versions. Any change to one of those converts again, so a
+cached result is what the code under test would compute now.
+
+Networks not yet converted (a parameter named ``net`` or a
 ``@pytest.mark.networks(...)`` marker; ``@pytest.mark.network_import`` for the
-round trip) the reads start at once in worker processes, longest first, and
-each round trip follows its read; ``network(name)`` then
-waits for that one. Set ``RISKCHAIN_TEST_READERS=0`` to do everything in the
-test process.
+round trip) are read at once in worker processes, longest first, and each round
+trip follows its read; ``network(name)`` then waits for that one. Set
+``RISKCHAIN_TEST_READERS=0`` to do everything in the test process.
 
 Random networks
 ---------------
@@ -26,8 +32,12 @@ a full joint state, interventions applied.
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import multiprocessing
 import os
+import pickle
+import sys
 import warnings
 from collections.abc import Mapping
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -38,6 +48,8 @@ import pytest
 from hypothesis import strategies as st
 
 import riskchain.io.bif as bif
+import riskchain.io.files
+import riskchain.spec.model  # noqa: F401 - the import round trip's reader, for the digest
 from riskchain.compile import CompiledModel
 from riskchain.io.bif import Imported
 
@@ -74,6 +86,81 @@ def network_path(name: str) -> Path:
     return NETWORK_DIR / f"{name}.bif.gz"
 
 
+# ----------------------------------------------------------------------------- converted once
+
+
+def _converter_digest() -> str:
+    """Digest of what a conversion depends on: the source of every riskchain module
+    loaded by now (the reader, the compiler, the model-file loader and what they
+    import) and the versions of pgmpy, numpy and Python."""
+    from importlib.metadata import version
+
+    h = hashlib.sha256()
+    for mod_name in sorted(m for m in sys.modules if m.split(".")[0] == "riskchain"):
+        source = getattr(sys.modules[mod_name], "__file__", None)
+        if source:
+            h.update(mod_name.encode() + b"\0" + Path(source).read_bytes())
+    h.update(f"pgmpy {version('pgmpy')} numpy {np.__version__} {sys.version}".encode())
+    return h.hexdigest()
+
+
+CONVERTER_DIGEST = _converter_digest()  # taken before the tests import anything else
+
+
+def _cache_dir() -> Path | None:
+    where = os.environ.get("RISKCHAIN_TEST_NETWORK_CACHE", "")
+    if where == "0":
+        return None
+    return Path(where) if where else Path(__file__).resolve().parents[1] / ".cache" / "test-networks"
+
+
+@functools.cache
+def _network_digest(name: str) -> str:
+    h = hashlib.sha256(CONVERTER_DIGEST.encode())
+    h.update(network_path(name).read_bytes())
+    return h.hexdigest()[:20]
+
+
+def _cache_file(name: str, what: str) -> Path | None:
+    """Where the result ``what`` (``read`` or ``import``) of network ``name`` is kept."""
+    folder = _cache_dir()
+    if folder is None:
+        return None
+    return folder / f"{name}.{what}.{_network_digest(name)}.pickle"
+
+
+def _is_kept(name: str, what: str) -> bool:
+    path = _cache_file(name, what)
+    return path is not None and path.is_file()
+
+
+def _cached(name: str, what: str):
+    """The kept result, or None when there is none for the current digest."""
+    path = _cache_file(name, what)
+    if path is None or not path.is_file():
+        return None
+    try:
+        with open(path, "rb") as fh:
+            return pickle.load(fh)
+    except Exception:  # a torn or foreign file: convert again
+        return None
+
+
+def _keep(name: str, what: str, value) -> None:
+    """Write a result atomically; results kept under an older digest are removed."""
+    path = _cache_file(name, what)
+    if path is None:
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+    with open(tmp, "wb") as fh:
+        pickle.dump(value, fh, protocol=pickle.HIGHEST_PROTOCOL)
+    os.replace(tmp, path)
+    for old in path.parent.glob(f"{name}.{what}.*.pickle"):
+        if old != path:
+            old.unlink(missing_ok=True)
+
+
 def import_with(imp: Imported, path: Path) -> tuple[str, CompiledModel]:
     """``bif.import_network(path)`` with ``read_bif`` handing over ``imp`` (no second parse)."""
     original = bif.read_bif
@@ -99,7 +186,8 @@ def _import_job(imp: Imported, path: Path):
 
 def _store(name: str, imp: Imported) -> None:
     NETWORK_CACHE[name] = imp
-    if name in _WANT_IMPORT and _POOL is not None:
+    _keep(name, "read", imp)
+    if name in _WANT_IMPORT and _POOL is not None and name not in IMPORT_CACHE:
         _IMPORT_PENDING[name] = _POOL.submit(_import_job, imp, network_path(name))
 
 
@@ -112,8 +200,12 @@ def _pump() -> None:
 
 
 def network(name: str) -> Imported:
-    """The network ``name`` as read by ``read_bif``; read once per session."""
+    """The network ``name`` as read by ``read_bif``; read once (see the module's notes)."""
     _pump()
+    if name not in NETWORK_CACHE and name not in _PENDING:
+        kept = _cached(name, "read")
+        if kept is not None:
+            NETWORK_CACHE[name] = kept
     if name not in NETWORK_CACHE:
         fut = _PENDING.pop(name, None)
         if fut is not None and fut.cancel():
@@ -124,6 +216,11 @@ def network(name: str) -> Imported:
 
 def network_import(name: str) -> tuple[str, CompiledModel]:
     """``import_network`` of the shared network ``name``, on the session's single read."""
+    if name not in IMPORT_CACHE and name not in _IMPORT_PENDING:
+        kept = _cached(name, "import")
+        if kept is not None:
+            IMPORT_CACHE[name] = kept
+            return kept
     imp = network(name)
     if name not in IMPORT_CACHE:
         fut = _IMPORT_PENDING.pop(name, None)
@@ -134,6 +231,7 @@ def network_import(name: str) -> tuple[str, CompiledModel]:
             if error is not None:
                 raise error
             IMPORT_CACHE[name] = result
+        _keep(name, "import", IMPORT_CACHE[name])
     return IMPORT_CACHE[name]
 
 
@@ -176,11 +274,19 @@ def _wanted_networks(items: list[pytest.Item]) -> dict[str, bool]:
         imports = item.get_closest_marker("network_import") is not None
         for n in names:
             wanted[n] = wanted.get(n, False) or imports
-    return {n: v for n, v in wanted.items() if n in NETWORKS and n not in NETWORK_CACHE}
+    out = {}
+    for n, with_import in wanted.items():
+        if n not in NETWORKS or n in NETWORK_CACHE:
+            continue
+        if _is_kept(n, "read") and (not with_import or _is_kept(n, "import")):
+            continue  # converted by an earlier run
+        out[n] = with_import
+    return out
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:
-    """Start reading the networks the collected tests need, in worker processes.
+    """Start reading the networks the collected tests need and no earlier run has
+    converted, in worker processes.
 
     Reads are queued first, longest first; each import round trip is queued as
     soon as the test process takes in the read it works on.
@@ -316,11 +422,12 @@ def descendants(model: CompiledModel, v: int) -> set[int]:
 # ----------------------------------------------------------------------------- CLI helpers
 
 
-def run_cli(capsys, *args: str) -> tuple[int, str, str]:
-    """Run ``riskchain ARGS`` in process: (exit code, stdout, stderr)."""
+def run_cli(capsys, *args: str | Path) -> tuple[int, str, str]:
+    """Run ``riskchain ARGS`` in process: (exit code, stdout, stderr). Paths are passed
+    as text. Every CLI test calls the command line through this one function."""
     from riskchain.cli import main
 
-    code = main(list(args))
+    code = main([str(a) for a in args])
     out, err = capsys.readouterr()
     return code, out, err
 
@@ -331,6 +438,29 @@ def check_golden(path: Path, text: str) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text)
     assert text == path.read_text()
+
+
+#: The repository root: golden cases are run from there so the paths printed are relative.
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+
+def golden_cases(folder: Path, suffixes: tuple[str, ...] = (".yaml",)) -> list[Path]:
+    """The input files of a folder of validation cases (``<case>.yaml`` beside ``<case>.txt``)."""
+    return sorted(p for p in folder.iterdir() if p.is_file() and p.suffix in suffixes)
+
+
+def check_validate_case(capsys, case: Path) -> None:
+    """``riskchain validate CASE`` run from the repository root: stdout then stderr equal
+    ``<case>.txt``, and the exit code is 0 for cases named ``ok_*``, else 1."""
+    code, out, err = run_cli(capsys, "validate", case.relative_to(REPO_ROOT).as_posix())
+    check_golden(case.with_suffix(".txt"), out + err)
+    assert code == (0 if case.stem.startswith("ok_") else 1)
+
+
+def orphan_goldens(folder: Path, cases: list[Path]) -> list[str]:
+    """Expected-output files in ``folder`` with no input file (stale goldens)."""
+    stems = {p.stem for p in cases}
+    return [p.name for p in folder.glob("*.txt") if p.stem not in stems]
 
 
 # ----------------------------------------------------------------------------- another user

@@ -28,8 +28,7 @@ def _in_repo(monkeypatch):
     monkeypatch.chdir(ROOT)
 
 
-def run(capsys, *args: str) -> tuple[int, str, str]:
-    return run_cli(capsys, *args)
+run = run_cli
 
 
 def golden(name: str, text: str) -> None:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from riskchain.cli import main
+from conftest import run_cli as cli
 
 ROOT = Path(__file__).resolve().parents[1]
 SCENARIOS = ROOT / "scenarios" / "korea_russia_2024.yaml"
@@ -31,12 +31,6 @@ def copied(tmp_path, monkeypatch) -> Path:
     shutil.copy(MODEL, tmp_path / "m.yaml")
     monkeypatch.chdir(tmp_path)
     return Path("copied/s.yaml")
-
-
-def cli(capsys, *args: str) -> tuple[int, str, str]:
-    code = main(list(args))
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def test_the_copy_alone_cannot_find_its_model(copied, capsys):

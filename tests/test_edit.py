@@ -460,8 +460,7 @@ def test_random_values_round_trip(target, value, data):
 # ----------------------------------------------------------------------------- refusals
 
 
-def run(capsys, *args: str) -> tuple[int, str, str]:
-    return run_cli(capsys, *args)
+run = run_cli
 
 
 REFUSALS = [

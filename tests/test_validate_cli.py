@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from riskchain.cli import main
+from conftest import run_cli
 
 VALID = """\
 riskchain: 1
@@ -47,9 +47,7 @@ def files(tmp_path, monkeypatch):
 
 
 def run(capsys, *args: str) -> tuple[int, str, str]:
-    code = main(["validate", *args])
-    out, err = capsys.readouterr()
-    return code, out, err
+    return run_cli(capsys, "validate", *args)
 
 
 BAD_ERRORS = (

@@ -27,6 +27,7 @@ from pathlib import Path
 from riskchain.errors import Diagnostic, RiskchainError, SpecError, UsageError, suggest
 from riskchain.scales import DEFAULT_SCALE, Scale, get_scale
 from riskchain.spec.kinds import MODEL, require_kind
+from riskchain.spec.parametric import KINDS
 from riskchain.spec.probability import Context, Prob, parse_prob
 from riskchain.spec.yamlsrc import Document, YNode, decode_text, parse_yaml
 
@@ -41,8 +42,9 @@ __all__ = [
 ]
 
 DEFAULT_STATES = ("no", "yes")  # as in riskchain.spec.model (not imported: keeps this module light)
-NOISY_KEYS = ("noisy_or", "noisy_and", "noisy_max")
-OTHER_PARAMETRIC = ("logic", "ranked")
+# the parametric kinds with numbers --leak / --cause reach, and those with none
+NOISY_KEYS = tuple(k for k, kind in KINDS.items() if kind.set_targets)
+OTHER_PARAMETRIC = tuple(k for k, kind in KINDS.items() if not kind.set_targets)
 _BOM = "\ufeff"
 
 
@@ -559,7 +561,7 @@ class _Locator:
                 other = [k for k in (*OTHER_PARAMETRIC, "cpt", "p") if body.get(k) is not None]
                 how = f" (it is written with '{other[0]}')" if other else ""
                 raise self.error(
-                    f"{flag}: node '{self.id}' has no noisy_or, noisy_and or noisy_max table{how}",
+                    f"{flag}: node '{self.id}' has no {_or_list(NOISY_KEYS)} table{how}",
                     "--cause and --leak edit parametric tables; use --when for a cpt row"
                     if "cpt" in other
                     else None,
@@ -781,7 +783,7 @@ class _Locator:
                 )
             return self._entry((*keys, "leak"), f"{key}.leak", value, state, extended=False)
         assert cause is not None
-        if key == "noisy_max":
+        if "cause" not in KINDS[key].set_targets:
             raise self.error(
                 f"--cause: a noisy_max cause holds one distribution per parent state; "
                 f"edit '{cause}' of '{self.id}' in the file",
@@ -804,6 +806,11 @@ class _Locator:
         elif value.is_map:
             raise self.error(f"cause '{cause}' of '{self.id}' has no 'p' written", None, value)
         return self._entry(keys, f"{key}.{cause}", value, state, extended=False)
+
+
+def _or_list(words: Sequence[str]) -> str:
+    """``a, b or c``."""
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " or " + words[-1]
 
 
 def _parse_when(text: str) -> list[tuple[str, list[str]]]:

@@ -6,7 +6,9 @@ list of allowed words from the code that accepts them (confidence levels, NRR
 levels, the words of every estimative scale, parametric forms), and the
 patterns of probabilities and names from the validators' own regular
 expressions. What the code does not keep in a constant, a description, is
-kept here in one table, :data:`FIELDS`, keyed by the validators' key names;
+kept here in one table, :data:`FIELDS`, keyed by the validators' key names
+(each parametric table kind describes its own keys, objects and definitions:
+``schema_*`` in ``spec/parametric.py``);
 :func:`build_schema` raises :class:`SchemaDriftError` when that table and a
 validator disagree on a key, so a key added to the validator cannot be
 forgotten here.
@@ -52,15 +54,13 @@ SCHEMA_FILES = {"model": "model.schema.json", "scenario": "scenario.schema.json"
 DIALECT = "https://json-schema.org/draft/2020-12/schema"
 
 #: Keys the parsers check inline rather than in a module constant (see the
-#: ``parse_*`` functions of ``spec/parametric.py`` and ``spec/impact.py``);
-#: ``tests/test_schema.py`` checks that riskchain accepts each and rejects others.
-RANKED_KEYS = ("function", "weights", "variance")
-NOISY_KEYS = ("form", "leak")  # besides one key per parent
-MAX_CAUSE_KEYS = ("absent",)  # besides one key per state of the parent
-LOGIC_KEYS = ("at_least",)
+#: ``parse_*`` functions of ``spec/impact.py``; the parametric kinds' are kept by
+#: each kind, ``schema_keys``); ``tests/test_schema.py`` checks that riskchain
+#: accepts each and rejects others.
 IMPACT_LEVEL_KEYS = ("level",)
 IMPACT_VALUE_KEYS = ("value", "unit")
-LOGIC_WORDS = ("and", "or")
+RANKED_KEYS = spec_parametric.RANKED_KEYS  # (named here too: the tests read them here)
+LOGIC_KEYS = spec_parametric.LOGIC_KEYS
 
 #: The objects with a fixed set of keys and where the validator keeps that set:
 #: ``(module, attribute)``, read when the schema is built.
@@ -74,13 +74,10 @@ VALIDATOR_KEYS: dict[str, tuple[ModuleType, str]] = {
     "scenario": (spec_scenario, "SCENARIO_KEYS"),
     "set": (spec_scenario, "SET_KEYS"),
 }
-#: The same for keys checked inline (their tuples are kept above).
+#: The same for keys checked inline (their tuples are kept above, and by each
+#: parametric kind).
 INLINE_KEYS: dict[str, tuple[str, ...]] = {
-    "ranked": RANKED_KEYS,
-    "noisy": NOISY_KEYS,
-    "noisy_max": NOISY_KEYS,
-    "max cause": MAX_CAUSE_KEYS,
-    "logic": LOGIC_KEYS,
+    **{obj: keys for kind in spec_parametric.kinds() for obj, keys in kind.schema_keys.items()},
     "impact level": IMPACT_LEVEL_KEYS,
     "impact value": IMPACT_VALUE_KEYS,
 }
@@ -287,33 +284,6 @@ FIELDS: dict[str, dict[str, tuple[Schema, str]]] = {
             "For uncertainty analysis (--samples): the pseudo-count of a Dirichlet around the "
             "node's exact numbers (e.g. 20: worth about 20 cases). Overrides the model's strength.",
         ),
-        "noisy_or": (
-            ref("noisy"),
-            "Noisy-OR (binary node): each cause alone can bring the effect about. "
-            "{leak: p, form: compound|net, PARENT: p, ...}; each number is "
-            "P(effect | only that cause present) in the compound form (the default).",
-        ),
-        "noisy_and": (
-            ref("noisy"),
-            "Noisy-AND (binary node): the effect needs every cause. "
-            "{leak: p, form: compound|net, PARENT: p, ...}; each number is "
-            "P(effect | all causes present except that one).",
-        ),
-        "logic": (
-            ref("logic"),
-            "A deterministic gate (binary node) over the parents' present states: "
-            "and, or, or {at_least: k}.",
-        ),
-        "noisy_max": (
-            ref("noisyMax"),
-            "Noisy-MAX (graded node, states from lowest to highest): "
-            "{leak: {state: p}, form: compound|net, PARENT: {absent: state, STATE: {state: p}}}.",
-        ),
-        "ranked": (
-            ref("ranked"),
-            "A ranked node (3 to 5 ordered states): a truncated normal around a weighted "
-            "function of the parents. {function, weights, variance}.",
-        ),
     },
     "row": {
         "p": (ref("distribution"), "The row's probability or {state: probability}."),
@@ -321,88 +291,6 @@ FIELDS: dict[str, dict[str, tuple[Schema, str]]] = {
         "source": SOURCE,
         "sources": SOURCES,
         "confidence": CONFIDENCE_FIELD,
-    },
-    "cause": {
-        "p": (ref("probability"), "P(effect) for this cause (see the form)."),
-        "state": (
-            ref("stateName"),
-            "The parent's state that counts as present (default: yes, else its second state).",
-        ),
-        "note": NOTE,
-        "source": SOURCE,
-        "sources": SOURCES,
-        "confidence": CONFIDENCE_FIELD,
-    },
-    "noisy": {
-        "form": (
-            {"enum": list(spec_parametric.FORMS)},
-            "compound (default): each cause's number includes the leak (Henrion); "
-            "net: the number without the leak (Díez).",
-        ),
-        "leak": (
-            ref("probability"),
-            "The probability of the effect when no cause is present (noisy_or) "
-            "or when every cause is present (noisy_and).",
-        ),
-    },
-    "noisy_max": {
-        "form": (
-            {"enum": list(spec_parametric.FORMS)},
-            "compound (default): each cause's distribution includes the leak; net: without it.",
-        ),
-        "leak": (
-            ref("distribution"),
-            "The distribution of the effect when every cause is absent (default: its lowest state).",
-        ),
-    },
-    "max cause": {
-        "absent": (
-            ref("stateName"),
-            "The parent's state that leaves the effect to the leak (default: its first state).",
-        ),
-    },
-    "logic": {
-        "at_least": (
-            {"type": "integer", "minimum": 1},
-            "Yes when at least this many parents are present (1 to the number of parents).",
-        ),
-    },
-    "ranked": {
-        "function": (
-            {
-                "type": "string",
-                "anyOf": [
-                    {"enum": list(spec_parametric.RANKED_FUNCTIONS)},
-                    {"pattern": anycase_pattern(spec_parametric.RANKED_FUNCTIONS)},
-                ],
-            },
-            "How the parents combine (any case): "
-            + ", ".join(spec_parametric.RANKED_FUNCTIONS)
-            + " (default wmean).",
-        ),
-        "weights": (
-            {
-                "oneOf": [
-                    {
-                        "type": "object",
-                        "propertyNames": ref("nodeId"),
-                        "additionalProperties": {"type": "number", "minimum": 0},
-                    },
-                    {
-                        "type": "array",
-                        "minItems": 2,
-                        "maxItems": 2,
-                        "items": {"type": "number", "minimum": 0},
-                    },
-                ]
-            },
-            "{PARENT: weight} for every parent (default: all 1; at least 1 for wmin and wmax), "
-            "or [w_min, w_max] for mixminmax.",
-        ),
-        "variance": (
-            {"type": "number", "exclusiveMinimum": 0},
-            "The spread around the weighted function (e.g. 0.01: tight, 0.1: loose).",
-        ),
     },
     "impact level": {
         "level": (ref("impactLevel"), "An NRR level 1-5 or its label."),
@@ -493,34 +381,22 @@ FIELDS: dict[str, dict[str, tuple[Schema, str]]] = {
             "Rows 'parent=state, ...: value' replace the combinations they name; "
             "a 'default' row replaces all the others.",
         ),
-        "noisy_or": (
-            ref("noisySet"),
-            "For a node the model writes with noisy_or: the leak, form or causes given "
-            "replace the model's; the others stay.",
-        ),
-        "noisy_and": (
-            ref("noisySet"),
-            "For a node the model writes with noisy_and: the leak, form or causes given "
-            "replace the model's; the others stay.",
-        ),
-        "logic": (ref("logic"), "For a node the model writes with logic: the gate that replaces it."),
-        "noisy_max": (
-            ref("noisyMaxSet"),
-            "For a node the model writes with noisy_max: the leak, form and each cause "
-            "state's distribution given replace the model's (a cause naming its absent "
-            "state is given whole); the others stay.",
-        ),
-        "ranked": (
-            ref("rankedSet"),
-            "For a node the model writes with ranked: the function, weights (each parent's "
-            "on its own) and variance given replace the model's; the others stay.",
-        ),
         "note": (TEXT, "Why these numbers."),
         "source": SOURCE,
         "sources": SOURCES,
         "confidence": CONFIDENCE_FIELD,
     },
 }
+
+
+def _add_kind_fields() -> None:
+    """Each parametric kind describes its own node keys and objects (``schema_fields``)."""
+    for kind in spec_parametric.kinds():
+        for obj, table in kind.schema_fields(sys.modules[__name__]).items():
+            FIELDS.setdefault(obj, {}).update(table)
+
+
+_add_kind_fields()
 
 
 def object_keys(kind: str) -> tuple[str, ...]:
@@ -687,7 +563,7 @@ def _common_defs() -> dict[str, Schema]:
 
 
 def _model_defs() -> dict[str, Schema]:
-    binary_only = {"properties": {"states": {"maxItems": 2}}}
+    kit = sys.modules[__name__]
     has_parents = {
         "required": ["parents"],
         "properties": {"parents": {"not": {"type": "array", "maxItems": 0}}},
@@ -708,26 +584,8 @@ def _model_defs() -> dict[str, Schema]:
         },
     ]
     node["dependentSchemas"] = {
-        "noisy_or": binary_only,
-        "noisy_and": binary_only,
-        "logic": binary_only,
-        "ranked": {
-            "required": ["states"],
-            "properties": {"states": {"minItems": 3, "maxItems": 5}},
-        },
+        key: rule for kind in spec_parametric.kinds() for key, rule in kind.schema_rules.items()
     }
-    ranked = closed_object(
-        "ranked",
-        "A ranked node (Fenton, Neil & Caballero 2007): ordinal states as equal intervals "
-        "of [0, 1], a truncated normal around a weighted function of the parents.",
-        required=["variance"],
-    )
-    ranked["if"] = {
-        "required": ["function"],
-        "properties": {"function": {"pattern": anycase_pattern(["mixminmax"])}},
-    }
-    ranked["then"] = {"required": ["weights"], "properties": {"weights": {"type": "array"}}}
-    ranked["else"] = {"properties": {"weights": {"type": "object"}}}
     return {
         "scale": {
             "description": "An estimative-language scale (any case).",
@@ -762,49 +620,11 @@ def _model_defs() -> dict[str, Schema]:
         "annotatedRow": closed_object(
             "row", "A row with its provenance: {p, note, source, sources, confidence}.", ["p"]
         ),
-        "cause": {
-            "description": "A cause's number, or {p, state, note, source(s), confidence}.",
-            "oneOf": [
-                ref("probability"),
-                closed_object(
-                    "cause", "A cause's number with its present state and provenance.", ["p"]
-                ),
-            ],
+        **{
+            name: schema
+            for kind in spec_parametric.kinds()
+            for name, schema in kind.schema_defs(kit).items()
         },
-        "noisy": {
-            "description": "Leak, form, and one number per parent (every parent).",
-            "type": "object",
-            "minProperties": 1,
-            "propertyNames": ref("nodeId"),
-            "properties": properties("noisy"),
-            "additionalProperties": ref("cause"),
-        },
-        "logic": {
-            "description": "and, or, or {at_least: k}.",
-            "oneOf": [
-                {"enum": list(LOGIC_WORDS)},
-                closed_object("logic", "Yes when at least k parents are present.", ["at_least"]),
-            ],
-        },
-        "noisyMax": {
-            "description": "Leak, form, and for every parent a distribution of the effect "
-            "for each of the parent's states but its absent one.",
-            "type": "object",
-            "minProperties": 1,
-            "propertyNames": ref("nodeId"),
-            "properties": properties("noisy_max"),
-            "additionalProperties": ref("maxCause"),
-        },
-        "maxCause": {
-            "description": "{absent: state, STATE: {state: p}, ...}: for each of the parent's "
-            "states but the absent one, a distribution of the effect.",
-            "type": "object",
-            "minProperties": 1,
-            "propertyNames": ref("stateName"),
-            "properties": properties("max cause"),
-            "additionalProperties": ref("distribution"),
-        },
-        "ranked": ranked,
         "impactLevel": {
             "description": "A UK National Risk Register level: 1 to 5, or its label "
             f"({', '.join(spec_impact.NRR_LEVELS)}; any case).",
@@ -882,23 +702,11 @@ def _scenario_defs() -> dict[str, Schema]:
 def _set_form_defs() -> dict[str, Schema]:
     """The parametric forms as a scenario's ``set`` writes them: any part of the model's."""
     model = _model_defs()
-    noisy = model["noisy"] | {
-        "description": "Leak, form and causes to replace; the model's others stay.",
-    }
-    noisy_max = model["noisyMax"] | {
-        "description": "Leak, form and, per cause, distributions of the effect for some "
-        "of its states; the model's others stay.",
-    }
-    dropped = ("required", "if", "then", "else")  # a set gives any part of the model's
-    ranked = {k: v for k, v in model["ranked"].items() if k not in dropped}
-    ranked["description"] = "Function, weights and variance to replace; the model's others stay."
+    kit = sys.modules[__name__]
     return {
-        "noisySet": noisy,
-        "cause": model["cause"],
-        "logic": model["logic"],
-        "noisyMaxSet": noisy_max,
-        "maxCause": model["maxCause"] | {"minProperties": 1},
-        "rankedSet": ranked,
+        name: schema
+        for kind in spec_parametric.kinds()
+        for name, schema in kind.schema_set_defs(kit, model).items()
     }
 
 

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import riskchain
-from riskchain.analysis.sensitivity import _covary, sensitivity
+from riskchain.analysis.sensitivity import sensitivity
 from riskchain.errors import UsageError
 from riskchain.scales import get_scale
 from riskchain.spec.model import build_model
@@ -35,12 +35,36 @@ def _model(text: str) -> riskchain.Model:
     return riskchain.Model(build_model(parse_yaml(text, "m.yaml"), default_id="m"))
 
 
+def covaried(column, x: int, theta: float) -> list[float]:
+    """The co-variation rule, written out here rather than taken from the module under
+    test: entry ``x`` becomes ``theta`` and the other entries keep their proportions,
+    scaled to fill ``1 - theta``; when they were all 0 they share it equally."""
+    old = [float(v) for v in column]
+    rest = sum(v for j, v in enumerate(old) if j != x)
+    out = []
+    for j, v in enumerate(old):
+        if j == x:
+            out.append(theta)
+        elif rest > 0:
+            out.append(v / rest * (1.0 - theta))
+        else:
+            out.append((1.0 - theta) / (len(old) - 1))
+    return out
+
+
+def test_covaried_rule_by_hand():
+    """The oracle's rule on numbers worked by hand."""
+    assert covaried([0.2, 0.3, 0.5], 0, 0.6) == pytest.approx([0.6, 0.15, 0.25])
+    assert covaried([1.0, 0.0, 0.0], 0, 0.4) == pytest.approx([0.4, 0.3, 0.3])
+    assert covaried([0.0, 1.0], 0, 1.0) == pytest.approx([1.0, 0.0])
+
+
 def _resolve_entry(model, par, theta, target, state, **question) -> float:
     """P(target = state) with the entry set to theta, its column co-varied, solved afresh."""
     spec = model.spec.nodes[par.node]
     cpt = model.cpt(par.node).copy()
     u = tuple(model.states(p).index(par.when[p]) for p in spec.parents)
-    cpt[u] = _covary(cpt[u], model.states(par.node).index(par.state), theta)
+    cpt[u] = covaried(cpt[u], model.states(par.node).index(par.state), theta)
     res = model.with_tables({par.node: cpt}).query(targets=[target], **question)
     return res.posteriors[target][state]
 
@@ -128,6 +152,38 @@ nodes:
         changed = _model(text.replace("a=yes, b=*: likely", f"a=yes, b=*: {theta}"))
         direct = changed.query(given={"d": "yes"}, targets=["a"]).posteriors["a"]["yes"]
         assert row.function(theta) == pytest.approx(direct, abs=1e-12)
+
+
+def test_entry_of_a_deterministic_column_shares_the_rest_equally():
+    """Varying the 1 of a column whose other entries are 0: the others share 1 - θ
+    equally (the oracle's second case), checked against fresh solves."""
+    model = _model(
+        """\
+riskchain: 1
+nodes:
+  a: {p: 0.4}
+  b:
+    states: [lo, mid, hi]
+    parents: [a]
+    cpt:
+      a=yes: {lo: 1, mid: 0, hi: 0}
+      a=no: {lo: 0.2, mid: 0.3, hi: 0.5}
+  c:
+    states: [lo, mid, hi]
+    parents: [b]
+    cpt:
+      b=lo: {lo: 0.7, mid: 0.2, hi: 0.1}
+      b=mid: {lo: 0.1, mid: 0.6, hi: 0.3}
+      b=hi: {lo: 0.05, mid: 0.15, hi: 0.8}
+"""
+    )
+    res = sensitivity(model, "c", "hi", given={"a": "yes"})
+    pars = [p for p in res.parameters if p.node == "b" and p.when == {"a": "yes"}]
+    assert [p.state for p in pars if p.value == 1.0] == ["lo"]
+    for par in pars:
+        for theta in (0.0, 0.3, 0.8):
+            direct = _resolve_entry(model, par, theta, "c", "hi", given={"a": "yes"})
+            assert par.function(theta) == pytest.approx(direct, abs=1e-12), (par.name, theta)
 
 
 def test_noisy_or_cause_is_exact_and_leak_on_a_grid():

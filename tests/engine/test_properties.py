@@ -3,11 +3,17 @@
 These relate answers of the engine to each other or to closed forms (a
 root's prior, d-separation computed by networkx on the graph), so they also
 hold on networks too large to enumerate (up to 10 nodes here).
+
+A property whose premise a random case can miss (findings that turn out
+impossible, no node d-separated) counts the cases it did check, and the test
+asserts that count is a fair share of the examples run: a strategy that drifted
+to cases where nothing is checked fails instead of passing vacuously.
 """
 
 from __future__ import annotations
 
 import math
+from collections import Counter
 
 import networkx as nx
 import numpy as np
@@ -21,6 +27,31 @@ from riskchain.engine.exact import infer
 TOL = 1e-9
 SETTINGS = settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 NETS = networks(min_nodes=2, max_nodes=10)
+
+
+def run_counted(prop) -> Counter:
+    """Run the hypothesis property ``prop(count, ...)`` and return what it counted:
+    ``count["examples"]`` (every call) and the names it counted itself."""
+    count: Counter = Counter()
+
+    @SETTINGS
+    @given(st.tuples(*prop.strategies))
+    def counted(args):
+        count["examples"] += 1
+        prop(count, *args)
+
+    counted()
+    return count
+
+
+def checks(*strategies):
+    """Mark ``prop`` as a counted property over ``strategies`` (see :func:`run_counted`)."""
+
+    def mark(prop):
+        prop.strategies = strategies
+        return prop
+
+    return mark
 
 
 def possible_findings(
@@ -63,9 +94,8 @@ def test_posteriors_are_distributions(case, k):
             np.testing.assert_allclose(m.sum(axis=-1), 1.0, rtol=0, atol=1e-12)
 
 
-@SETTINGS
-@given(NETS, st.integers(0, 3))
-def test_do_on_a_root_is_observing_it(case, k):
+@checks(NETS, st.integers(0, 3))
+def do_on_a_root_is_observing_it(count, case, k):
     """do(root = s) and observing root = s give the same posteriors of the other nodes,
     and P(e, root = s) = P(root = s) * P(e | do(root = s)) with P(root = s) from its table."""
     model, rng = case
@@ -80,17 +110,24 @@ def test_do_on_a_root_is_observing_it(case, k):
     lp_forced, lp_observed = float(forced.log_evidence[0]), float(observed.log_evidence[0])
     if not math.isfinite(lp_observed):  # findings impossible together with root = s
         assert not math.isfinite(lp_forced)
+        count["impossible"] += 1
         return
     assert math.isclose(
         lp_observed, math.log(model.cpts[r][s]) + lp_forced, rel_tol=1e-9, abs_tol=1e-9
     )
     for t in others:
         np.testing.assert_allclose(forced.marginals[t], observed.marginals[t], rtol=0, atol=TOL)
+    count["compared"] += 1
 
 
-@SETTINGS
-@given(NETS, st.integers(0, 4), st.booleans())
-def test_d_separated_evidence_changes_nothing(case, k, with_do):
+def test_do_on_a_root_is_observing_it():
+    count = run_counted(do_on_a_root_is_observing_it)
+    # the findings come from a forward sample: possible with root = s in most cases
+    assert count["compared"] >= count["examples"] // 2, count
+
+
+@checks(NETS, st.integers(0, 4), st.booleans())
+def d_separated_evidence_changes_nothing(count, case, k, with_do):
     """A finding on z d-separated from t given the other findings (and the forced
     nodes, in the cut graph; networkx decides) leaves t's posterior unchanged, and
     P(e, z = s) = P(e) * P(z = s | e)."""
@@ -104,9 +141,11 @@ def test_d_separated_evidence_changes_nothing(case, k, with_do):
     evidence = possible_findings(model, rng, free, k)  # sampled without do: may be impossible
     base = infer(model, range(n), evidence, do)
     if not np.isfinite(base.log_evidence[0]):
+        count["impossible"] += 1
         return
     g = graph(model, cut=do)
     given_set = set(evidence) | set(do)
+    checked = False
     for z in free:
         if z in evidence:
             continue
@@ -128,6 +167,15 @@ def test_d_separated_evidence_changes_nothing(case, k, with_do):
         )
         for t in sep:
             np.testing.assert_allclose(more.marginals[t], base.marginals[t], rtol=0, atol=TOL)
+        count["separated pairs"] += len(sep)
+        checked = True
+    count["cases with a separated pair"] += checked
+
+
+def test_d_separated_evidence_changes_nothing():
+    count = run_counted(d_separated_evidence_changes_nothing)
+    assert count["impossible"] <= count["examples"] // 2, count
+    assert count["cases with a separated pair"] >= count["examples"] // 4, count
 
 
 @SETTINGS
@@ -148,9 +196,8 @@ def test_do_never_changes_non_descendants(case, k):
         np.testing.assert_allclose(forced.marginals[t], plain.marginals[t], rtol=0, atol=TOL)
 
 
-@SETTINGS
-@given(NETS, st.integers(1, 4))
-def test_observing_equals_one_hot_likelihood(case, k):
+@checks(NETS, st.integers(1, 4))
+def observing_equals_one_hot_likelihood(count, case, k):
     """Observing v = s and a likelihood that is 1 on s and 0 elsewhere agree exactly."""
     model, rng = case
     n = len(model)
@@ -166,12 +213,22 @@ def test_observing_equals_one_hot_likelihood(case, k):
     if not np.isfinite(a.log_evidence[0]):
         assert b.log_evidence[0] == -np.inf
         assert all(np.isnan(m).all() for m in b.marginals.values())
+        count["impossible"] += 1
         return
     assert math.isclose(
         float(a.log_evidence[0]), float(b.log_evidence[0]), rel_tol=1e-9, abs_tol=1e-12
     )
     for t in range(n):
         np.testing.assert_allclose(a.marginals[t], b.marginals[t], rtol=0, atol=TOL)
+    count["possible"] += 1
+
+
+def test_observing_equals_one_hot_likelihood():
+    """Both branches are exercised: findings at any states are possible in some cases and
+    impossible in others."""
+    count = run_counted(observing_equals_one_hot_likelihood)
+    assert count["possible"] >= count["examples"] // 4, count
+    assert count["impossible"] >= 1, count
 
 
 @SETTINGS

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from ruamel.yaml import YAML
 
-from riskchain.cli import main
+from conftest import run_cli as run
 from riskchain.model import load_model
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -33,12 +33,6 @@ ICD203 = [
 
 def word(p: float) -> str:
     return next(w for edge, w in ICD203 if p >= edge)
-
-
-def run(capsys, *args) -> tuple[int, str, str]:
-    code = main([str(a) for a in args])
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 @pytest.mark.parametrize(

@@ -22,6 +22,7 @@ import numpy as np
 import pytest
 
 from conftest import check_golden
+from conftest import run_cli as run
 from riskchain.analysis.risktable import RiskTable, risk_table
 from riskchain.analysis.scenarios import run_scenarios
 from riskchain.analysis.uncertainty import DrawOptions
@@ -94,12 +95,6 @@ def _in_repo(monkeypatch):
     no $COLUMNS: output that is not a terminal is fitted to 100 columns."""
     monkeypatch.chdir(ROOT)
     monkeypatch.delenv("COLUMNS", raising=False)
-
-
-def run(capsys, *args: str) -> tuple[int, str, str]:
-    code = main([str(a) for a in args])
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def golden(name: str, text: str) -> None:

@@ -18,18 +18,17 @@ the offending text, and give a hint where one helps.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
 
+from conftest import REPO_ROOT, check_validate_case, golden_cases, orphan_goldens
 from riskchain.cli import main
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = REPO_ROOT
 CASES_DIR = ROOT / "tests" / "golden" / "scenario_errors"
 MODELS_DIR = CASES_DIR / "models"
-CASES = sorted(CASES_DIR.glob("*.yaml"))
-UPDATE = os.environ.get("RISKCHAIN_UPDATE_GOLDEN") == "1"
+CASES = golden_cases(CASES_DIR)
 
 
 @pytest.fixture(autouse=True)
@@ -41,21 +40,12 @@ def _in_repo(monkeypatch):
 @pytest.mark.parametrize("case", CASES, ids=[p.stem for p in CASES])
 def test_validate_output_matches_golden(capsys, case: Path):
     """The complete output and the exit code of validating one scenario file."""
-    code = main(["validate", case.relative_to(ROOT).as_posix()])
-    out, err = capsys.readouterr()
-    text = out + err
-    expected_file = case.with_suffix(".txt")
-    if UPDATE:
-        expected_file.write_text(text)
-    assert text == expected_file.read_text()
-    assert code == (0 if case.stem.startswith("ok_") else 1)
+    check_validate_case(capsys, case)
 
 
 def test_every_golden_has_a_case():
     """No stale expected output: each .txt belongs to a scenario file."""
-    stems = {p.stem for p in CASES}
-    orphans = [p.name for p in CASES_DIR.glob("*.txt") if p.stem not in stems]
-    assert orphans == []
+    assert orphan_goldens(CASES_DIR, CASES) == []
 
 
 def test_enough_cases():

@@ -32,7 +32,6 @@ from riskchain.errors import UsageError
 from riskchain.model import Model
 from riskchain.scales import DEFAULT_SCALE, Scale
 from riskchain.spec.draws import NodeDraws
-from riskchain.spec.parametric import NoisyMax, NoisyOr
 from riskchain.spec.probability import Prob
 from riskchain.spec.tables import CptTable, Dist, RootTable
 
@@ -481,36 +480,11 @@ def _written_numbers(model: Model, i: int) -> Iterator[_Written]:
                 continue  # both states of a binary node written: one is the other's complement
             yield _Written(label, when, s, p, id(d), s, float(point[states.index(s)]))
 
-    if isinstance(table, RootTable):
-        yield from dist_numbers(table.dist, "p", {})
-    elif isinstance(table, CptTable):
-        rows = [*table.rows, *([table.default] if table.default is not None else [])]
-        for row in rows:
-            when = {p: (ss[0] if len(ss) == 1 else "|".join(ss)) for p, ss in row.when.items()}
-            full = {p: s for p, s in when.items() if s != "|".join(model.states(p))}
-            label = "default row" if row.is_default else f"row '{row.key}'"
-            yield from dist_numbers(row.dist, label, full)
-    elif isinstance(table, NoisyOr):
-        if table.leak is not None:
-            yield _Written(
-                "leak", {}, _yes(states), table.leak, id(table.leak), None, table.leak.point
-            )
-        for c in table.causes:
-            yield _Written(
-                f"cause {c.parent}={c.present}",
-                {c.parent: c.present},
-                _yes(states),
-                c.p,
-                id(c.p),
-                None,
-                c.p.point,
-            )
-    elif isinstance(table, NoisyMax):
-        if table.leak is not None:
-            yield from dist_numbers(table.leak, "leak", {})
-        for c in table.causes:
-            for pstate, d in c.dists:
-                yield from dist_numbers(d, f"cause {c.parent}={pstate}", {c.parent: pstate})
+    for w in table.numbers({p: model.states(p) for p in spec.parents}):
+        if w.dist is not None:
+            yield from dist_numbers(w.dist, w.label, w.when)
+        elif w.prob is not None:  # a probability of the node's present state
+            yield _Written(w.label, w.when, _yes(states), w.prob, id(w.prob), None, w.prob.point)
 
 
 def _yes(states: Sequence[str]) -> str:

@@ -49,6 +49,7 @@ from riskchain.compile import CompiledModel
 from riskchain.errors import Diagnostic, warn
 from riskchain.io import bif
 from riskchain.io.bif import Imported, ImportFailure
+from riskchain.spec.parametric import KINDS
 
 if TYPE_CHECKING:
     from riskchain.model import Model
@@ -87,14 +88,8 @@ FORMATS: tuple[Format, ...] = (
     Format("xdsl", (".xdsl",), "GeNIe XDSL", "GeNIe, SMILE, pgmpy"),
 )
 
-#: How the table kinds of the model format are named in notes.
-KIND_NAMES = {
-    "noisy_or": "noisy-OR",
-    "noisy_and": "noisy-AND",
-    "noisy_max": "noisy-MAX",
-    "logic": "logic",
-    "ranked": "ranked",
-}
+#: How the parametric table kinds of the model format are named in notes.
+KIND_NAMES = {key: kind.labels[key] for key, kind in KINDS.items()}
 
 NET_DECIMALS = 8  # pgmpy's NETWriter rounds to this many decimals
 XDSL_DECIMALS = 16  # pgmpy's XDSLWriter prints this many decimals

@@ -31,10 +31,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from riskchain.spec.parametric import Logic, NoisyMax, NoisyOr, Ranked
 from riskchain.spec.probability import Prob
 from riskchain.spec.scenario import SetSpec
-from riskchain.spec.tables import CptTable, Dist, RootTable, Row, Table
+from riskchain.spec.tables import CptTable, Dist, Row, Table
 
 # Where a node's spread comes from, for labelling intervals honestly.
 OWN = "own"  # terms, ranges, beta(a, b) written in the file
@@ -181,25 +180,9 @@ class NodeDraws:
         return self._table(self.table, n)
 
     def _table(self, t: Table | None, n: int) -> np.ndarray:
-        card, ps = len(self.states), self.parent_states
-        if isinstance(t, RootTable):
-            return self.dist(t.dist, n)
-        if isinstance(t, CptTable):
-            return self._cpt(t, n)
-        if isinstance(t, NoisyOr):
-            leak = self.prob(t.leak, n) if t.leak is not None else None
-            causes = [self.prob(c.p, n) for c in t.causes]
-            return t.expand_with(causes, leak, ps)
-        if isinstance(t, NoisyMax):
-            leak = self.dist(t.leak, n) if t.leak is not None else np.eye(card)[0]
-            dists = [{state: self.dist(d, n) for state, d in c.dists} for c in t.causes]
-            return t.expand_with(leak, dists, card, ps)
-        if isinstance(t, Logic):
-            return np.broadcast_to(t.expand(card, ps), (n, *[len(s) for s in ps], card)).copy()
-        if isinstance(t, Ranked):
-            # written with weights and a variance, not probabilities: only a strength spreads it
-            return self.columns(t.expand(card, ps), n)
-        raise TypeError(f"no draws for tables of kind {t.kind!r}")  # pragma: no cover
+        if t is None:  # pragma: no cover - every node has a table
+            raise TypeError("no table to draw")
+        return t.draw(self, n)  # the table calls back prob / dist / columns / cpt
 
     def apply_set(self, base: np.ndarray, s: SetSpec, n: int) -> np.ndarray:
         """``base`` draws ``(n, *parents, card)`` with a scenario's own numbers written
@@ -223,7 +206,8 @@ class NodeDraws:
             self._row(out, row, lookup, n)
         return out
 
-    def _cpt(self, t: CptTable, n: int) -> np.ndarray:
+    def cpt(self, t: CptTable, n: int) -> np.ndarray:
+        """``n`` draws of a ``cpt:`` table: the default row, then each row over it."""
         card, ps = len(self.states), self.parent_states
         shape = (n, *(len(s) for s in ps), card)
         out = np.empty(shape)

@@ -16,24 +16,41 @@ A node with five causes needs 32 rows; these forms need one number per cause
   the parents (WMEAN, WMIN, WMAX, MIXMINMAX).
 
 Every parameter accepts every probability form and keeps its spread.
+
+Each kind is one class (a :class:`~riskchain.spec.tables.Table`) that parses
+itself (:meth:`parse`), expands and draws its table, lists the numbers the
+analyst wrote for sensitivity analysis, says what ``riskchain set`` can edit
+(``set_targets``), and describes itself in the JSON Schema (``schema_*``).
+The registry :data:`KINDS` maps each YAML key to its class; adding a kind is
+adding a class with :func:`parametric_kind`.
 """
 
 from __future__ import annotations
 
 import functools
 import math
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
 from riskchain.errors import listing, power_text, shorten
 from riskchain.spec.probability import Context, Prob, parse_prob
-from riskchain.spec.tables import Dist, Provenance, Table, parse_dist
+from riskchain.spec.tables import Dist, Provenance, Table, Written, parse_dist
 from riskchain.spec.yamlsrc import YNode
 
+if TYPE_CHECKING:
+    from riskchain.spec.draws import NodeDraws
+
 FORMS = ("compound", "net")
-PARAMETRIC_KEYS = ("noisy_or", "noisy_and", "logic", "noisy_max", "ranked")
+# Keys the parsers check inline (the schema lists them; tests/test_schema.py checks
+# that riskchain accepts each and rejects others)
+NOISY_KEYS = ("form", "leak")  # besides one key per parent
+MAX_CAUSE_KEYS = ("absent",)  # besides one key per state of the parent
+LOGIC_KEYS = ("at_least",)
+LOGIC_WORDS = ("and", "or")
+RANKED_KEYS = ("function", "weights", "variance")
 CAUSE_KEYS = ("p", "state", "note", "source", "sources", "confidence")
 RANKED_FUNCTIONS = ("wmean", "wmin", "wmax", "mixminmax")
 # What the ranked formulas compute to about 1e-13 (checked against 60-digit
@@ -54,6 +71,89 @@ def present_state(states: Sequence[str]) -> str:
     return states[1]
 
 
+ProvenanceParser = Callable[[YNode, str], Provenance]
+
+
+@dataclass(frozen=True)
+class Place:
+    """Where a parametric table is written: its YAML value ``node`` under the node key
+    ``at`` of node ``nid`` (with its states, its parents and theirs), parsed in ``ctx``;
+    ``prov`` reads a cause's provenance."""
+
+    node: YNode
+    nid: str
+    states: tuple[str, ...]
+    parents: tuple[str, ...]
+    parent_states: dict[str, tuple[str, ...]]
+    ctx: Context
+    prov: ProvenanceParser | None = None
+    at: YNode | None = None
+
+
+Schema = dict[str, Any]
+Fields = dict[str, dict[str, tuple[Schema, str]]]
+_BINARY_ONLY: Schema = {"properties": {"states": {"maxItems": 2}}}
+
+
+class ParametricTable(Table):
+    """A parametric table kind: what every kind adds to :class:`Table`.
+
+    The ``schema_*`` members describe the kind in the JSON Schema
+    (:mod:`riskchain.schema`, which hands itself in as ``kit`` for its helpers
+    ``ref``, ``closed_object``, ``anycase_pattern`` and its shared field texts).
+    """
+
+    #: The YAML keys that write this kind, each with its name in notes ("noisy-OR").
+    labels: ClassVar[dict[str, str]] = {}
+    #: The kind's objects whose keys its parser checks inline: ``{object: keys}``.
+    schema_keys: ClassVar[dict[str, tuple[str, ...]]] = {}
+    #: What a node written with each key must also have (JSON Schema ``dependentSchemas``).
+    schema_rules: ClassVar[dict[str, Schema]] = {}
+
+    @classmethod
+    def schema_fields(cls, kit: Any) -> Fields:  # pragma: no cover - every kind has its own
+        """Type and description of the kind's keys: ``node`` and ``set`` (the node keys,
+        in a model and in a scenario's ``set:``) and each of its own objects."""
+        raise NotImplementedError
+
+    @classmethod
+    def schema_defs(cls, kit: Any) -> dict[str, Schema]:  # pragma: no cover
+        """The model schema's definitions of the kind's tables."""
+        raise NotImplementedError
+
+    @classmethod
+    def schema_set_defs(cls, kit: Any, model: dict[str, Schema]) -> dict[str, Schema]:
+        """The definitions of the kind's tables as a scenario's ``set:`` writes them: any
+        part of the model's (``model``: every model definition)."""
+        raise NotImplementedError  # pragma: no cover
+
+    @classmethod
+    def parse(
+        cls, key: str, w: Place, base: Table | None
+    ) -> Table | None:  # pragma: no cover - every kind has its own
+        """The table written under ``key`` at ``w``; None after reporting errors.
+
+        ``base`` is the table a scenario's ``set:`` changes (None in a model): when it
+        is of this kind, the numbers written replace its numbers and the others stay."""
+        raise NotImplementedError
+
+
+#: Every parametric kind by the YAML key that writes it, in the order messages list them.
+KINDS: dict[str, type[ParametricTable]] = {}
+
+
+def parametric_kind(cls: type[ParametricTable]) -> type[ParametricTable]:
+    """Register a parametric kind under each of its YAML keys (class decorator)."""
+    for key in cls.labels:
+        KINDS[key] = cls
+    return cls
+
+
+def kinds() -> list[type[ParametricTable]]:
+    """Every parametric kind once, in registry order."""
+    return list(dict.fromkeys(KINDS.values()))
+
+
 @dataclass(frozen=True)
 class Cause:
     """One parent of a parametric node: which of its states counts as present, its
@@ -67,9 +167,102 @@ class Cause:
     provenance: Provenance = field(default_factory=Provenance)
 
 
+@parametric_kind
 @dataclass(frozen=True)
-class NoisyOr(Table):
+class NoisyOr(ParametricTable):
     """Leaky noisy-OR for a binary effect: P(yes | x) from a leak and one number per cause."""
+
+    labels: ClassVar[dict[str, str]] = {"noisy_or": "noisy-OR", "noisy_and": "noisy-AND"}
+    set_targets: ClassVar[tuple[str, ...]] = ("leak", "cause")
+    schema_keys: ClassVar[dict[str, tuple[str, ...]]] = {"noisy": NOISY_KEYS}
+    schema_rules: ClassVar[dict[str, Schema]] = {
+        "noisy_or": _BINARY_ONLY,
+        "noisy_and": _BINARY_ONLY,
+    }
+
+    @classmethod
+    def schema_fields(cls, kit: Any) -> Fields:
+        ref = kit.ref
+        return {
+            "node": {
+                "noisy_or": (
+                    ref("noisy"),
+                    "Noisy-OR (binary node): each cause alone can bring the effect about. "
+                    "{leak: p, form: compound|net, PARENT: p, ...}; each number is "
+                    "P(effect | only that cause present) in the compound form (the default).",
+                ),
+                "noisy_and": (
+                    ref("noisy"),
+                    "Noisy-AND (binary node): the effect needs every cause. "
+                    "{leak: p, form: compound|net, PARENT: p, ...}; each number is "
+                    "P(effect | all causes present except that one).",
+                ),
+            },
+            "set": {
+                "noisy_or": (
+                    ref("noisySet"),
+                    "For a node the model writes with noisy_or: the leak, form or causes given "
+                    "replace the model's; the others stay.",
+                ),
+                "noisy_and": (
+                    ref("noisySet"),
+                    "For a node the model writes with noisy_and: the leak, form or causes given "
+                    "replace the model's; the others stay.",
+                ),
+            },
+            "cause": {
+                "p": (ref("probability"), "P(effect) for this cause (see the form)."),
+                "state": (
+                    ref("stateName"),
+                    "The parent's state that counts as present (default: yes, else its second state).",
+                ),
+                "note": kit.NOTE,
+                "source": kit.SOURCE,
+                "sources": kit.SOURCES,
+                "confidence": kit.CONFIDENCE_FIELD,
+            },
+            "noisy": {
+                "form": (
+                    {"enum": list(FORMS)},
+                    "compound (default): each cause's number includes the leak (Henrion); "
+                    "net: the number without the leak (Díez).",
+                ),
+                "leak": (
+                    ref("probability"),
+                    "The probability of the effect when no cause is present (noisy_or) "
+                    "or when every cause is present (noisy_and).",
+                ),
+            },
+        }
+
+    @classmethod
+    def schema_defs(cls, kit: Any) -> dict[str, Schema]:
+        return {
+            "cause": {
+                "description": "A cause's number, or {p, state, note, source(s), confidence}.",
+                "oneOf": [
+                    kit.ref("probability"),
+                    kit.closed_object(
+                        "cause", "A cause's number with its present state and provenance.", ["p"]
+                    ),
+                ],
+            },
+            "noisy": {
+                "description": "Leak, form, and one number per parent (every parent).",
+                "type": "object",
+                "minProperties": 1,
+                "propertyNames": kit.ref("nodeId"),
+                "properties": kit.properties("noisy"),
+                "additionalProperties": kit.ref("cause"),
+            },
+        }
+
+    @classmethod
+    def schema_set_defs(cls, kit: Any, model: dict[str, Schema]) -> dict[str, Schema]:
+        noisy = model["noisy"] | {
+            "description": "Leak, form and causes to replace; the model's others stay.",
+        }
+        return {"noisySet": noisy, "cause": model["cause"]}
 
     causes: tuple[Cause, ...]
     leak: Prob | None
@@ -81,6 +274,24 @@ class NoisyOr(Table):
     @property
     def kind(self) -> str:  # type: ignore[override]
         return "noisy_and" if self.negate else "noisy_or"
+
+    @classmethod
+    def parse(cls, key: str, w: Place, base: Table | None) -> Table | None:
+        return parse_noisy(
+            w.node, w.nid, w.states, w.parents, w.parent_states, w.ctx, key == "noisy_and",
+            w.prov, w.at, base if isinstance(base, NoisyOr) else None,
+        )  # fmt: skip
+
+    def draw(self, drawer: NodeDraws, n: int) -> np.ndarray:
+        leak = drawer.prob(self.leak, n) if self.leak is not None else None
+        causes = [drawer.prob(c.p, n) for c in self.causes]
+        return self.expand_with(causes, leak, drawer.parent_states)
+
+    def numbers(self, parent_states: Mapping[str, Sequence[str]]) -> Iterator[Written]:
+        if self.leak is not None:
+            yield Written("leak", {}, prob=self.leak)
+        for c in self.causes:
+            yield Written(f"cause {c.parent}={c.present}", {c.parent: c.present}, prob=c.p)
 
     def written(self) -> list[dict]:
         what = "all causes present" if self.negate else "no cause present"
@@ -165,8 +376,9 @@ def _along(
     return a.reshape(*batch, *([1] * axis), n, *([1] * (k - axis - 1)))
 
 
+@parametric_kind
 @dataclass(frozen=True)
-class Logic(Table):
+class Logic(ParametricTable):
     """Deterministic gate over the parents' present states."""
 
     op: str  # "and", "or", "at_least"
@@ -176,6 +388,60 @@ class Logic(Table):
     col: int = 0
     parents: tuple[str, ...] = ()
     kind = "logic"
+    labels: ClassVar[dict[str, str]] = {"logic": "logic"}
+    schema_keys: ClassVar[dict[str, tuple[str, ...]]] = {"logic": LOGIC_KEYS}
+    schema_rules: ClassVar[dict[str, Schema]] = {"logic": _BINARY_ONLY}
+
+    @classmethod
+    def schema_fields(cls, kit: Any) -> Fields:
+        return {
+            "node": {
+                "logic": (
+                    kit.ref("logic"),
+                    "A deterministic gate (binary node) over the parents' present states: "
+                    "and, or, or {at_least: k}.",
+                ),
+            },
+            "set": {
+                "logic": (
+                    kit.ref("logic"),
+                    "For a node the model writes with logic: the gate that replaces it.",
+                ),
+            },
+            "logic": {
+                "at_least": (
+                    {"type": "integer", "minimum": 1},
+                    "Yes when at least this many parents are present (1 to the number of parents).",
+                ),
+            },
+        }
+
+    @classmethod
+    def schema_defs(cls, kit: Any) -> dict[str, Schema]:
+        return {
+            "logic": {
+                "description": "and, or, or {at_least: k}.",
+                "oneOf": [
+                    {"enum": list(LOGIC_WORDS)},
+                    kit.closed_object(
+                        "logic", "Yes when at least k parents are present.", ["at_least"]
+                    ),
+                ],
+            },
+        }
+
+    @classmethod
+    def schema_set_defs(cls, kit: Any, model: dict[str, Schema]) -> dict[str, Schema]:
+        return {"logic": model["logic"]}
+
+    @classmethod
+    def parse(cls, key: str, w: Place, base: Table | None) -> Table | None:
+        # a scenario's logic replaces the model's whole
+        return parse_logic(w.node, w.nid, w.states, w.parents, w.parent_states, w.ctx, w.at)
+
+    def draw(self, drawer: NodeDraws, n: int) -> np.ndarray:
+        card, ps = len(drawer.states), drawer.parent_states
+        return np.broadcast_to(self.expand(card, ps), (n, *[len(s) for s in ps], card)).copy()
 
     def written(self) -> list[dict]:
         text = {"and": "all", "or": "any"}.get(self.op, f"at least {self.k}")
@@ -207,8 +473,9 @@ class MaxCause:
     dists: tuple[tuple[str, Dist], ...]  # (parent state, distribution over the effect's states)
 
 
+@parametric_kind
 @dataclass(frozen=True)
-class NoisyMax(Table):
+class NoisyMax(ParametricTable):
     """Noisy-MAX: P(Y <= y | x) = L(y) * prod_i C_i(y | x_i) / L(y) (compound) or L(y) * prod C_i (net)."""
 
     causes: tuple[MaxCause, ...]
@@ -217,6 +484,100 @@ class NoisyMax(Table):
     line: int = 0
     col: int = 0
     kind = "noisy_max"
+    labels: ClassVar[dict[str, str]] = {"noisy_max": "noisy-MAX"}
+    set_targets: ClassVar[tuple[str, ...]] = ("leak",)  # a cause holds distributions
+    schema_keys: ClassVar[dict[str, tuple[str, ...]]] = {
+        "noisy_max": NOISY_KEYS,
+        "max cause": MAX_CAUSE_KEYS,
+    }
+
+    @classmethod
+    def schema_fields(cls, kit: Any) -> Fields:
+        ref = kit.ref
+        return {
+            "node": {
+                "noisy_max": (
+                    ref("noisyMax"),
+                    "Noisy-MAX (graded node, states from lowest to highest): "
+                    "{leak: {state: p}, form: compound|net, PARENT: {absent: state, STATE: {state: p}}}.",
+                ),
+            },
+            "set": {
+                "noisy_max": (
+                    ref("noisyMaxSet"),
+                    "For a node the model writes with noisy_max: the leak, form and each cause "
+                    "state's distribution given replace the model's (a cause naming its absent "
+                    "state is given whole); the others stay.",
+                ),
+            },
+            "noisy_max": {
+                "form": (
+                    {"enum": list(FORMS)},
+                    "compound (default): each cause's distribution includes the leak; net: without it.",
+                ),
+                "leak": (
+                    ref("distribution"),
+                    "The distribution of the effect when every cause is absent (default: its lowest state).",
+                ),
+            },
+            "max cause": {
+                "absent": (
+                    ref("stateName"),
+                    "The parent's state that leaves the effect to the leak (default: its first state).",
+                ),
+            },
+        }
+
+    @classmethod
+    def schema_defs(cls, kit: Any) -> dict[str, Schema]:
+        return {
+            "noisyMax": {
+                "description": "Leak, form, and for every parent a distribution of the effect "
+                "for each of the parent's states but its absent one.",
+                "type": "object",
+                "minProperties": 1,
+                "propertyNames": kit.ref("nodeId"),
+                "properties": kit.properties("noisy_max"),
+                "additionalProperties": kit.ref("maxCause"),
+            },
+            "maxCause": {
+                "description": "{absent: state, STATE: {state: p}, ...}: for each of the parent's "
+                "states but the absent one, a distribution of the effect.",
+                "type": "object",
+                "minProperties": 1,
+                "propertyNames": kit.ref("stateName"),
+                "properties": kit.properties("max cause"),
+                "additionalProperties": kit.ref("distribution"),
+            },
+        }
+
+    @classmethod
+    def schema_set_defs(cls, kit: Any, model: dict[str, Schema]) -> dict[str, Schema]:
+        noisy_max = model["noisyMax"] | {
+            "description": "Leak, form and, per cause, distributions of the effect for some "
+            "of its states; the model's others stay.",
+        }
+        return {"noisyMaxSet": noisy_max, "maxCause": model["maxCause"] | {"minProperties": 1}}
+
+    @classmethod
+    def parse(cls, key: str, w: Place, base: Table | None) -> Table | None:
+        return parse_noisy_max(
+            w.node, w.nid, w.states, w.parents, w.parent_states, w.ctx, w.at,
+            base if isinstance(base, NoisyMax) else None,
+        )  # fmt: skip
+
+    def draw(self, drawer: NodeDraws, n: int) -> np.ndarray:
+        card = len(drawer.states)
+        leak = drawer.dist(self.leak, n) if self.leak is not None else np.eye(card)[0]
+        dists = [{state: drawer.dist(d, n) for state, d in c.dists} for c in self.causes]
+        return self.expand_with(leak, dists, card, drawer.parent_states)
+
+    def numbers(self, parent_states: Mapping[str, Sequence[str]]) -> Iterator[Written]:
+        if self.leak is not None:
+            yield Written("leak", {}, dist=self.leak)
+        for c in self.causes:
+            for pstate, d in c.dists:
+                yield Written(f"cause {c.parent}={pstate}", {c.parent: pstate}, dist=d)
 
     def written(self) -> list[dict]:
         out = [{"row": "form", "text": self.form}]
@@ -275,8 +636,9 @@ class NoisyMax(Table):
         return cum
 
 
+@parametric_kind
 @dataclass(frozen=True)
-class Ranked(Table):
+class Ranked(ParametricTable):
     """Fenton-Neil ranked node: a truncated normal on [0, 1] around f(parents)."""
 
     function: str
@@ -286,6 +648,105 @@ class Ranked(Table):
     col: int = 0
     parents: tuple[str, ...] = ()
     kind = "ranked"
+    labels: ClassVar[dict[str, str]] = {"ranked": "ranked"}
+    schema_keys: ClassVar[dict[str, tuple[str, ...]]] = {"ranked": RANKED_KEYS}
+    schema_rules: ClassVar[dict[str, Schema]] = {
+        "ranked": {
+            "required": ["states"],
+            "properties": {"states": {"minItems": 3, "maxItems": 5}},
+        },
+    }
+
+    @classmethod
+    def schema_fields(cls, kit: Any) -> Fields:
+        ref = kit.ref
+        return {
+            "node": {
+                "ranked": (
+                    ref("ranked"),
+                    "A ranked node (3 to 5 ordered states): a truncated normal around a weighted "
+                    "function of the parents. {function, weights, variance}.",
+                ),
+            },
+            "set": {
+                "ranked": (
+                    ref("rankedSet"),
+                    "For a node the model writes with ranked: the function, weights (each parent's "
+                    "on its own) and variance given replace the model's; the others stay.",
+                ),
+            },
+            "ranked": {
+                "function": (
+                    {
+                        "type": "string",
+                        "anyOf": [
+                            {"enum": list(RANKED_FUNCTIONS)},
+                            {"pattern": kit.anycase_pattern(RANKED_FUNCTIONS)},
+                        ],
+                    },
+                    "How the parents combine (any case): "
+                    + ", ".join(RANKED_FUNCTIONS)
+                    + " (default wmean).",
+                ),
+                "weights": (
+                    {
+                        "oneOf": [
+                            {
+                                "type": "object",
+                                "propertyNames": ref("nodeId"),
+                                "additionalProperties": {"type": "number", "minimum": 0},
+                            },
+                            {
+                                "type": "array",
+                                "minItems": 2,
+                                "maxItems": 2,
+                                "items": {"type": "number", "minimum": 0},
+                            },
+                        ]
+                    },
+                    "{PARENT: weight} for every parent (default: all 1; at least 1 for wmin and "
+                    "wmax), or [w_min, w_max] for mixminmax.",
+                ),
+                "variance": (
+                    {"type": "number", "exclusiveMinimum": 0},
+                    "The spread around the weighted function (e.g. 0.01: tight, 0.1: loose).",
+                ),
+            },
+        }
+
+    @classmethod
+    def schema_defs(cls, kit: Any) -> dict[str, Schema]:
+        ranked = kit.closed_object(
+            "ranked",
+            "A ranked node (Fenton, Neil & Caballero 2007): ordinal states as equal intervals "
+            "of [0, 1], a truncated normal around a weighted function of the parents.",
+            required=["variance"],
+        )
+        ranked["if"] = {
+            "required": ["function"],
+            "properties": {"function": {"pattern": kit.anycase_pattern(["mixminmax"])}},
+        }
+        ranked["then"] = {"required": ["weights"], "properties": {"weights": {"type": "array"}}}
+        ranked["else"] = {"properties": {"weights": {"type": "object"}}}
+        return {"ranked": ranked}
+
+    @classmethod
+    def schema_set_defs(cls, kit: Any, model: dict[str, Schema]) -> dict[str, Schema]:
+        dropped = ("required", "if", "then", "else")  # a set gives any part of the model's
+        ranked = {k: v for k, v in model["ranked"].items() if k not in dropped}
+        ranked["description"] = "Function, weights and variance to replace; the model's others stay."
+        return {"rankedSet": ranked}
+
+    @classmethod
+    def parse(cls, key: str, w: Place, base: Table | None) -> Table | None:
+        return parse_ranked(
+            w.node, w.nid, w.states, w.parents, w.ctx, w.at,
+            base if isinstance(base, Ranked) else None,
+        )  # fmt: skip
+
+    def draw(self, drawer: NodeDraws, n: int) -> np.ndarray:
+        # written with weights and a variance, not probabilities: only a strength spreads it
+        return drawer.columns(self.expand(len(drawer.states), drawer.parent_states), n)
 
     def written(self) -> list[dict]:
         names = ("min", "max") if self.function == "mixminmax" else self.parents
@@ -362,9 +823,6 @@ def truncated_normal_bins(mean: float, variance: float, card: int) -> np.ndarray
 
 
 # ----------------------------------------------------------------------------- parsing
-
-
-ProvenanceParser = Callable[[YNode, str], Provenance]
 
 
 def _ambiguous(states: Sequence[str]) -> bool:
@@ -590,7 +1048,7 @@ def parse_logic(
         )
         return None
     present = tuple(present_state(parent_states[p]) for p in parents)
-    if node.is_scalar and node.text in ("and", "or"):
+    if node.is_scalar and node.text in LOGIC_WORDS:
         return Logic(node.text, 0, present, node.line, node.col, parents)
     if node.is_map and node.get("at_least") is not None and len(node.items) == 1:
         knode = node.get("at_least")
@@ -823,11 +1281,11 @@ def parse_ranked(
         )
         return None
     for key, knode, _ in node.pairs():
-        if key not in ("function", "weights", "variance"):
+        if key not in RANKED_KEYS:
             ctx.error(
                 knode,
                 f"unknown key '{key}' in {owner}",
-                ctx.suggest(key, ("function", "weights", "variance")),
+                ctx.suggest(key, RANKED_KEYS),
             )
             return None
     fnode = node.get("function")
@@ -970,32 +1428,11 @@ def parse_parametric(
     at: YNode | None = None,
     base: Table | None = None,
 ) -> Table | None:
-    """Dispatch on the node key that names the parametric form.
+    """Parse the table of the parametric kind the node key ``key`` names (see
+    :meth:`ParametricTable.parse`; ``logic`` is replaced whole by a scenario)."""
+    place = Place(node, nid, states, parents, parent_states, ctx, prov, at)
+    return KINDS[key].parse(key, place, base)
 
-    ``at`` is that key's node: errors about the table as a whole point there.
-    ``base`` is the table a scenario's ``set:`` changes (of the same form): the numbers
-    written replace its numbers and the others stay (``logic`` is replaced whole).
-    """
-    if key in ("noisy_or", "noisy_and"):
-        return parse_noisy(
-            node,
-            nid,
-            states,
-            parents,
-            parent_states,
-            ctx,
-            key == "noisy_and",
-            prov,
-            at,
-            base if isinstance(base, NoisyOr) else None,
-        )
-    if key == "logic":
-        return parse_logic(node, nid, states, parents, parent_states, ctx, at)
-    if key == "noisy_max":
-        return parse_noisy_max(
-            node, nid, states, parents, parent_states, ctx, at,
-            base if isinstance(base, NoisyMax) else None,
-        )  # fmt: skip
-    return parse_ranked(
-        node, nid, states, parents, ctx, at, base if isinstance(base, Ranked) else None
-    )
+
+#: The YAML keys of the parametric kinds, in the order messages list them.
+PARAMETRIC_KEYS = tuple(KINDS)

@@ -8,8 +8,9 @@ logic gates, ...) plug in here as further :class:`Table` subclasses.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 
@@ -23,6 +24,9 @@ from riskchain.spec.probability import (
     parse_prob,
 )
 from riskchain.spec.yamlsrc import YNode
+
+if TYPE_CHECKING:  # the drawer is above the tables (it imports them)
+    from riskchain.spec.draws import NodeDraws
 
 CONFIDENCE_LEVELS = ("low", "moderate", "high")
 
@@ -93,17 +97,52 @@ class Dist:
         return "{" + ", ".join(parts) + "}"
 
 
+@dataclass(frozen=True)
+class Written:
+    """One number (or distribution) the analyst wrote in a table, as sensitivity
+    analysis varies it.
+
+    ``label`` names it (``leak``, ``cause a=yes``, ``row 'a=yes'``); ``when`` the parent
+    states it applies to (``a|b`` for several); either ``prob``, a probability of the
+    node's present state, or ``dist``, a distribution each of whose written entries
+    is a number.
+    """
+
+    label: str
+    when: dict[str, str]
+    prob: Prob | None = None
+    dist: Dist | None = None
+
+
 class Table:
-    """Base of every way of writing a node's probabilities."""
+    """Base of every way of writing a node's probabilities.
+
+    A table kind knows how to expand to a full CPT (:meth:`expand`), how to draw
+    tables from the spread of its numbers (:meth:`draw`), which numbers the
+    analyst wrote (:meth:`numbers`) and how to list them (``written()``). The
+    parametric kinds (``spec/parametric.py``) also parse themselves and say how
+    ``riskchain set`` reaches their numbers.
+    """
 
     kind = "table"
     line = 0
     col = 0
+    #: Which of the table's numbers ``riskchain set --leak`` / ``--cause`` can edit.
+    set_targets: ClassVar[tuple[str, ...]] = ()
 
     def expand(
         self, card: int, parent_states: Sequence[Sequence[str]]
     ) -> np.ndarray:  # pragma: no cover
         raise NotImplementedError
+
+    def draw(self, drawer: NodeDraws, n: int) -> np.ndarray:
+        """``n`` draws of the expanded table, ``(n, *parents, card)``, each number drawn
+        by ``drawer`` (in the table's order: every number has its own random stream)."""
+        raise TypeError(f"no draws for tables of kind {self.kind!r}")  # pragma: no cover
+
+    def numbers(self, parent_states: Mapping[str, Sequence[str]]) -> Iterator[Written]:
+        """The numbers the analyst wrote, in the table's order (none by default)."""
+        return iter(())
 
 
 @dataclass(frozen=True)
@@ -117,6 +156,12 @@ class RootTable(Table):
 
     def expand(self, card: int, parent_states: Sequence[Sequence[str]]) -> np.ndarray:
         return self.dist.point()
+
+    def draw(self, drawer: NodeDraws, n: int) -> np.ndarray:
+        return drawer.dist(self.dist, n)
+
+    def numbers(self, parent_states: Mapping[str, Sequence[str]]) -> Iterator[Written]:
+        yield Written("p", {}, dist=self.dist)
 
     def written(self) -> list[dict]:
         return [{"row": "p", "text": self.dist.text(), "value": self.dist.to_json()}]
@@ -166,6 +211,17 @@ class CptTable(Table):
             else:
                 out[np.ix_(*index, range(card))] = row.dist.point()
         return out
+
+    def draw(self, drawer: NodeDraws, n: int) -> np.ndarray:
+        return drawer.cpt(self, n)
+
+    def numbers(self, parent_states: Mapping[str, Sequence[str]]) -> Iterator[Written]:
+        for row in [*self.rows, *([self.default] if self.default is not None else [])]:
+            when = {p: (ss[0] if len(ss) == 1 else "|".join(ss)) for p, ss in row.when.items()}
+            # a parent the row covers whole is no condition
+            full = {p: s for p, s in when.items() if s != "|".join(parent_states[p])}
+            label = "default row" if row.is_default else f"row '{row.key}'"
+            yield Written(label, full, dist=row.dist)
 
     def written(self) -> list[dict]:
         rows = [*self.rows, *([self.default] if self.default is not None else [])]
