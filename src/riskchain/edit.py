@@ -785,7 +785,7 @@ class _Locator:
         assert cause is not None
         if "cause" not in KINDS[key].set_targets:
             raise self.error(
-                f"--cause: a noisy_max cause holds one distribution per parent state; "
+                f"--cause: a {key} cause holds one distribution per parent state; "
                 f"edit '{cause}' of '{self.id}' in the file",
                 None,
                 table,
